@@ -1,0 +1,74 @@
+import { createError } from 'h3'
+import type { H3Error } from 'h3'
+
+/**
+ * Stable machine codes of everything that can go wrong between the gateway and Cockpit.
+ * They are part of the public contract: clients switch on `data.code`, never on messages.
+ */
+export const COCKPIT_ERROR_CODES = [
+  'UPSTREAM_AUTH_FAILED',
+  'UPSTREAM_FORBIDDEN',
+  'MODEL_NOT_FOUND',
+  'NOT_FOUND',
+  'INVALID_QUERY',
+  'INVALID_DATA',
+  'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_TIMEOUT',
+  'UPSTREAM_ERROR',
+  'MISSING_KEY',
+] as const
+
+/** One of {@link COCKPIT_ERROR_CODES}. */
+export type CockpitErrorCode = (typeof COCKPIT_ERROR_CODES)[number]
+
+const STATUS_BY_CODE: Record<CockpitErrorCode, [number, string]> = {
+  UPSTREAM_AUTH_FAILED: [502, 'Upstream authentication failed'],
+  UPSTREAM_FORBIDDEN: [403, 'Forbidden by the CMS'],
+  MODEL_NOT_FOUND: [404, 'Model not found'],
+  NOT_FOUND: [404, 'Item not found'],
+  INVALID_QUERY: [400, 'Invalid query'],
+  INVALID_DATA: [422, 'Invalid data'],
+  UPSTREAM_UNAVAILABLE: [503, 'Upstream unavailable'],
+  UPSTREAM_TIMEOUT: [504, 'Upstream timeout'],
+  UPSTREAM_ERROR: [502, 'Upstream error'],
+  MISSING_KEY: [500, 'Gateway misconfigured'],
+}
+
+/**
+ * A typed failure of a Cockpit call. Its message is a fixed sentence chosen by the code: it never
+ * carries an upstream body, a URL or a key, so it is safe to log and to turn into a response.
+ */
+export class CockpitError extends Error {
+  /** Stable machine code. */
+  readonly code: CockpitErrorCode
+  /** HTTP status the gateway answers with. */
+  readonly statusCode: number
+  /** Status Cockpit answered with, when there was an answer (never its body). */
+  readonly upstreamStatus?: number
+
+  constructor(code: CockpitErrorCode, upstreamStatus?: number) {
+    const [statusCode, message] = STATUS_BY_CODE[code]
+    super(message)
+    this.name = 'CockpitError'
+    this.code = code
+    this.statusCode = statusCode
+    this.upstreamStatus = upstreamStatus
+  }
+}
+
+/**
+ * Whether a value is a {@link CockpitError}.
+ * @param error any thrown value
+ */
+export function isCockpitError(error: unknown): error is CockpitError {
+  return error instanceof CockpitError
+}
+
+/**
+ * Turns a {@link CockpitError} into the h3 error the gateway answers with:
+ * `{ statusCode, statusMessage, data: { code } }`, nothing else.
+ * @param error the client error
+ */
+export function cockpitErrorToH3(error: CockpitError): H3Error {
+  return createError({ statusCode: error.statusCode, statusMessage: error.message, data: { code: error.code } })
+}
