@@ -1,1 +1,113 @@
-export default defineNuxtConfig({})
+import { createResolver } from '@nuxt/kit'
+
+const { resolve } = createResolver(import.meta.url)
+
+/**
+ * cockpit-gateway: the only thing that talks to Cockpit. Secrets are empty here and filled at run time
+ * by `NUXT_*` env vars; every option is documented in the README's configuration table.
+ */
+export default defineNuxtConfig({
+  modules: ['nuxt-auth-utils', resolve('./modules/cockpit-gateway')],
+
+  runtimeConfig: {
+    cockpit: {
+      /** Base URL of Cockpit (`NUXT_COCKPIT_URL`). */
+      url: '',
+      /** `2` (Cockpit-HQ) or `1` (agentejo legacy) (`NUXT_COCKPIT_VERSION`). */
+      version: 2,
+      /** Key for reads (`NUXT_COCKPIT_READ_KEY`): a read-only role (v2) or special key (v1). */
+      readKey: '',
+      /** Default key for writes (`NUXT_COCKPIT_WRITE_KEY`): scoped to the models' write permissions. */
+      writeKey: '',
+      /** Per-role write keys, JSON `{"editor":"…"}` (`NUXT_COCKPIT_ROLE_KEYS`); a role listed here never uses `writeKey`. */
+      roleKeys: {} as Record<string, string>,
+      /** v1 only: a key that may call `/api/cockpit/authUser` (`NUXT_COCKPIT_AUTH_KEY`). */
+      authKey: '',
+      /** Per upstream call, ms (`NUXT_COCKPIT_TIMEOUT`). */
+      timeout: 5000,
+    },
+    cockpitGateway: {
+      /** Extra allowed origins for state-changing requests, comma-separated (`NUXT_COCKPIT_GATEWAY_SITE_ORIGINS`); the request's own origin is always allowed. */
+      siteOrigins: '',
+      /** `false` | hop count | CIDR list | `cf-connecting-ip` | `x-real-ip` (`NUXT_COCKPIT_GATEWAY_TRUST_PROXY`). */
+      trustProxy: false as boolean | number | string | string[],
+      /** Redis URL for rate limits, cache and session state across instances (`NUXT_COCKPIT_GATEWAY_REDIS_URL`). */
+      redisUrl: '',
+      /** Shared secret of `POST /api/cockpit/webhook` (`NUXT_COCKPIT_GATEWAY_WEBHOOK_SECRET`); empty disables it. */
+      webhookSecret: '',
+      auth: {
+        /** `cockpit` | `local` | `oidc` (`NUXT_COCKPIT_GATEWAY_AUTH_PROVIDER`). */
+        provider: 'cockpit',
+        /** Absolute session lifetime in seconds (`NUXT_COCKPIT_GATEWAY_AUTH_MAX_AGE`). */
+        maxAge: 8 * 60 * 60,
+        /** Idle timeout in seconds, sliding (`NUXT_COCKPIT_GATEWAY_AUTH_IDLE_TIMEOUT`). */
+        idleTimeout: 30 * 60,
+        /** How stale `lastSeenAt` may get before the cookie is resealed, seconds; capped at a quarter of the idle timeout. */
+        refreshInterval: 60,
+        /** Cockpit role (v2) or group (v1) → gateway role, JSON (`NUXT_COCKPIT_GATEWAY_AUTH_ROLE_MAP`). Unlisted → `guest`. */
+        roleMap: { admin: 'admin', editor: 'editor' } as Record<string, string>,
+        /** `local` provider users, JSON `[{"username","name","role","passwordHash"}]` (`NUXT_COCKPIT_GATEWAY_AUTH_LOCAL_USERS`). */
+        localUsers: '' as string | unknown[],
+        /** OIDC claim holding the role (`NUXT_COCKPIT_GATEWAY_AUTH_OIDC_ROLE_CLAIM`). */
+        oidcRoleClaim: 'role',
+        /** Minimum duration of a failed login in ms, so unknown user and wrong password take alike. */
+        failureDelay: 400,
+        /** The app's login page: form posts that fail are sent back here with `?error=`. */
+        loginPage: '/login',
+      },
+      rateLimit: {
+        /** Login attempts per client IP. */
+        login: { limit: 10, window: 15 * 60, failOpen: false },
+        /** Login attempts per username. */
+        loginUser: { limit: 5, window: 15 * 60, failOpen: false },
+        /** Writes per user. */
+        write: { limit: 60, window: 60, failOpen: false },
+        /** Reads per client IP (or user when logged in). */
+        read: { limit: 300, window: 60, failOpen: true },
+      },
+      cache: {
+        /** Seconds a public read is fresh. */
+        maxAge: 60,
+        /** Seconds a stale copy may still be served (in the background refresh and when Cockpit is down). */
+        staleMaxAge: 24 * 60 * 60,
+      },
+      limits: {
+        /** Default page size of list reads. */
+        defaultListLimit: 20,
+        /** Largest page size a client may ask for. */
+        maxListLimit: 100,
+        /** Largest JSON body of a write, bytes. */
+        bodySize: 64 * 1024,
+      },
+    },
+    session: {
+      name: 'cockpit-session',
+      password: '',
+      maxAge: 8 * 60 * 60,
+      // A session only ever travels in its cookie; h3 would otherwise also read it from a header.
+      sessionHeader: false,
+      cookie: {
+        sameSite: 'lax',
+        secure: true,
+        httpOnly: true,
+        path: '/',
+      },
+    },
+  },
+
+  nitro: {
+    storage: {
+      // Rate-limit buckets and cached reads may be lost on restart; sessions' revocation state and
+      // ownership records may not, so they default to the persistent `data` mount (see plugins/storage).
+      'cockpit-gateway:rate-limit': { driver: 'memory' },
+      // Bounded: distinct queries must not grow memory without limit.
+      'cockpit-gateway:cache': { driver: 'lru-cache', max: 1000 },
+    },
+  },
+
+  routeRules: {
+    '/api/cockpit/**': { headers: { 'cache-control': 'no-store' } },
+    '/api/auth/**': { headers: { 'cache-control': 'no-store' } },
+    '/api/_auth/**': { headers: { 'cache-control': 'no-store' } },
+  },
+})

@@ -1,0 +1,52 @@
+import { computed, toValue } from 'vue'
+import type { MaybeRefOrGetter } from 'vue'
+import type { CockpitModel, CockpitModelItem } from '../../shared/utils/cockpit-model'
+
+/** List query, as the gateway accepts it. */
+export interface CockpitItemsQuery {
+  /** Mongo-style filter on the model's filterable fields (sent as JSON). */
+  filter?: Record<string, unknown>
+  /** `field` or `-field`, comma-separated. */
+  sort?: string
+  limit?: number
+  skip?: number
+  /** Field names to return. */
+  fields?: string[]
+  locale?: string
+}
+
+/**
+ * Reads a page of a model's items through the gateway, typed from the model's schema; works in SSR,
+ * prerendering and the browser alike.
+ * @param model the declared model (or its name)
+ * @param query reactive list query
+ * @example const { data } = await useCockpitItems(posts, { sort: '-_created', limit: 10 })
+ */
+export function useCockpitItems<M extends CockpitModel>(model: M, query: MaybeRefOrGetter<CockpitItemsQuery> = {}) {
+  const params = computed(() => {
+    const q = toValue(query)
+    return {
+      ...(q.filter ? { filter: JSON.stringify(q.filter) } : {}),
+      ...(q.sort ? { sort: q.sort } : {}),
+      ...(q.limit !== undefined ? { limit: q.limit } : {}),
+      ...(q.skip !== undefined ? { skip: q.skip } : {}),
+      ...(q.fields ? { fields: q.fields.join(',') } : {}),
+      ...(q.locale ? { locale: q.locale } : {}),
+    }
+  })
+  return useFetch<{ items: CockpitModelItem<M>[], total: number }>(`/api/cockpit/items/${model.name}`, {
+    query: params,
+    key: computed(() => `cockpit:${model.name}:${JSON.stringify(params.value)}`),
+  })
+}
+
+/**
+ * Reads one item through the gateway, typed from the model's schema.
+ * @param model the declared model
+ * @param id reactive item id
+ */
+export function useCockpitItem<M extends CockpitModel>(model: M, id: MaybeRefOrGetter<string>) {
+  return useFetch<CockpitModelItem<M>>(() => `/api/cockpit/items/${model.name}/${encodeURIComponent(toValue(id))}`, {
+    key: computed(() => `cockpit:${model.name}:item:${toValue(id)}`),
+  })
+}

@@ -1,0 +1,18 @@
+import { getRequestHeader, sendRedirect } from 'h3'
+import { loginSchema } from '../../../shared/types/cockpit-login'
+
+export default defineEventHandler(async (event) => {
+  // An HTML form post gets redirects (success and failure alike); JSON callers get JSON.
+  const form = (getRequestHeader(event, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded')
+  let redirect: string | undefined
+  try {
+    const { data } = await readGatewayBody(event, loginSchema, { form: true })
+    redirect = data.redirect
+    const user = await loginWithPassword(event, data.username, data.password)
+    return form ? sendRedirect(event, getSafeRedirectPath(redirect), 303) : { user }
+  }
+  catch (error) {
+    if (form) return sendLoginFormFailure(event, error, redirect)
+    throw error
+  }
+})

@@ -1,0 +1,6 @@
+import { modelParamsSchema } from '../../../../shared/types/cockpit-params'
+
+export default defineEventHandler(async (event) => {
+  const { model } = readGatewayParams(event, modelParamsSchema)
+  return listCockpitItems(event, requireCockpitModel(model))
+})

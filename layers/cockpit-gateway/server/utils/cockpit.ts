@@ -1,0 +1,52 @@
+import type { H3Event } from 'h3'
+import { useNitroApp } from 'nitropack/runtime'
+import { createCockpitClient } from './cockpit-client'
+import type { CockpitAdapter, CockpitClientHooks } from './cockpit-types'
+import { useGatewayConfig } from './gateway-config'
+import type { GatewayConfig } from './gateway-config'
+
+declare module 'nitropack/types' {
+  interface NitroRuntimeHooks {
+    /** Before each upstream call: add headers (e.g. tracing); the key is never exposed here. */
+    'cockpit-gateway:request': NonNullable<CockpitClientHooks['onRequest']>
+    /** After each upstream call, with its status and duration: audit, metrics. */
+    'cockpit-gateway:response': NonNullable<CockpitClientHooks['onResponse']>
+  }
+}
+
+const clients = new WeakMap<GatewayConfig, CockpitAdapter>()
+
+/**
+ * The Cockpit client for this deployment, built once from runtime config. Upstream calls run the
+ * `cockpit-gateway:request` / `cockpit-gateway:response` Nitro hooks.
+ * @param event the request
+ */
+export function useCockpitClient(event?: H3Event): CockpitAdapter {
+  const config = useGatewayConfig(event)
+  let client = clients.get(config)
+  if (!client) {
+    const hooks = useNitroApp().hooks
+    client = createCockpitClient({
+      url: config.cockpit.url,
+      version: config.cockpit.version,
+      timeout: config.cockpit.timeout,
+      authKey: config.cockpit.authKey,
+      hooks: {
+        onRequest: context => hooks.callHook('cockpit-gateway:request', context),
+        onResponse: context => hooks.callHook('cockpit-gateway:response', context),
+      },
+    })
+    clients.set(config, client)
+  }
+  return client
+}
+
+/**
+ * The key a write by a user of `role` is made with: the role's own key when configured, else the write key.
+ * Empty when neither is set, which the client turns into a fail-closed `MISSING_KEY`.
+ * @param config gateway config
+ * @param role the gateway role of the session user
+ */
+export function getCockpitWriteKey(config: GatewayConfig, role: string): string {
+  return config.cockpit.roleKeys[role] ?? config.cockpit.writeKey
+}

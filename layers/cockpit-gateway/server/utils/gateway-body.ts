@@ -1,0 +1,84 @@
+import { createError, getRequestHeader, readRawBody } from 'h3'
+import type { H3Event } from 'h3'
+import type { z } from 'zod'
+import { useGatewayConfig } from './gateway-config'
+
+/** Keys that would reach an object's prototype machinery: refused wherever they appear. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+/** One field problem, as clients receive it in `data.issues`. */
+export interface GatewayIssue {
+  path: (string | number)[]
+  code: string
+  message: string
+}
+
+/**
+ * Maps zod issues to the public issue shape (no input values echoed back).
+ * @param error a zod error
+ */
+export function toGatewayIssues(error: z.ZodError): GatewayIssue[] {
+  return error.issues.map(issue => ({ path: issue.path.map(p => typeof p === 'symbol' ? String(p) : p), code: issue.code, message: issue.message }))
+}
+
+function badBody(statusCode: number, statusMessage: string, code: string, issues?: GatewayIssue[]): never {
+  throw createError({ statusCode, statusMessage, data: issues ? { code, issues } : { code } })
+}
+
+/** How a body may be sent to a route. */
+export interface ReadGatewayBodyOptions {
+  /** Also accept `application/x-www-form-urlencoded` (HTML form posts). @default false */
+  form?: boolean
+  /** Status of a schema failure. @default 400 */
+  invalidStatus?: 400 | 422
+}
+
+/**
+ * Reads, size-checks, parses and validates a request body: 413 over `limits.bodySize`, 415 for any other
+ * content type, 400 for malformed JSON or a `__proto__`/`constructor`/`prototype` key, and 400/422
+ * `VALIDATION_FAILED` with the field issues when the schema refuses it.
+ * @param event the request
+ * @param schema the one schema of this input
+ * @param options accepted encodings and failure status
+ */
+export async function readGatewayBody<S extends z.ZodType>(event: H3Event, schema: S, options: ReadGatewayBodyOptions = {}): Promise<{ data: z.infer<S>, form: boolean }> {
+  const { limits } = useGatewayConfig(event)
+  const contentType = (getRequestHeader(event, 'content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase()
+  const isJson = contentType === 'application/json' || /^application\/[\w.+-]+\+json$/.test(contentType)
+  const isForm = options.form === true && contentType === 'application/x-www-form-urlencoded'
+  if (!isJson && !isForm) badBody(415, 'Unsupported media type', 'UNSUPPORTED_MEDIA_TYPE')
+  const declared = Number(getRequestHeader(event, 'content-length') ?? 0)
+  if (declared > limits.bodySize) badBody(413, 'Payload too large', 'PAYLOAD_TOO_LARGE')
+  const raw = (await readRawBody(event, 'utf8')) ?? ''
+  if (new TextEncoder().encode(raw).byteLength > limits.bodySize) badBody(413, 'Payload too large', 'PAYLOAD_TOO_LARGE')
+  const value = isJson ? parseJsonBody(raw) : parseFormBody(raw)
+  const result = schema.safeParse(value)
+  if (!result.success) badBody(options.invalidStatus ?? 400, 'Validation failed', 'VALIDATION_FAILED', toGatewayIssues(result.error))
+  return { data: result.data, form: isForm }
+}
+
+function parseJsonBody(raw: string): unknown {
+  let forbidden = false
+  let value: unknown
+  try {
+    value = JSON.parse(raw, (key, v) => {
+      if (FORBIDDEN_KEYS.has(key)) forbidden = true
+      return v
+    })
+  }
+  catch {
+    badBody(400, 'Malformed JSON', 'INVALID_JSON')
+  }
+  if (forbidden) badBody(400, 'Forbidden key', 'FORBIDDEN_KEY')
+  return value
+}
+
+function parseFormBody(raw: string): Record<string, string> {
+  const result: Record<string, string> = Object.create(null)
+  for (const [key, value] of new URLSearchParams(raw)) {
+    if (FORBIDDEN_KEYS.has(key)) badBody(400, 'Forbidden key', 'FORBIDDEN_KEY')
+    if (key in result) badBody(400, 'Duplicate field', 'DUPLICATE_FIELD')
+    result[key] = value
+  }
+  return { ...result }
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod'
+import { createError } from 'h3'
+import type { H3Event } from 'h3'
+import { useRuntimeConfig } from 'nitropack/runtime'
+import { parseTrustProxy } from './client-ip'
+import type { TrustProxySetting } from './client-ip'
+
+/** Runtime env values arrive as strings or destr-parsed JSON: accept both for lists and maps. */
+const jsonish = <T extends z.ZodType>(schema: T) => z.preprocess((value) => {
+  if (typeof value !== 'string') return value
+  const trimmed = value.trim()
+  if (trimmed === '') return undefined
+  try {
+    return JSON.parse(trimmed)
+  }
+  catch {
+    return value
+  }
+}, schema)
+
+const rateLimitPolicySchema = z.object({
+  limit: z.coerce.number().int().positive(),
+  window: z.coerce.number().int().positive(),
+  failOpen: z.preprocess(v => v === 'true' || v === true, z.boolean()),
+})
+
+const localUserSchema = z.object({
+  username: z.string().min(1).max(256),
+  name: z.string().max(256).optional(),
+  role: z.string().min(1).max(64),
+  passwordHash: z.string().min(1),
+})
+
+const gatewayConfigSchema = z.object({
+  cockpit: z.object({
+    url: z.string(),
+    version: z.coerce.number().pipe(z.union([z.literal(1), z.literal(2)])),
+    readKey: z.string(),
+    writeKey: z.string(),
+    roleKeys: jsonish(z.record(z.string(), z.string()).default({})),
+    authKey: z.string(),
+    timeout: z.coerce.number().int().positive(),
+  }),
+  siteOrigins: z.preprocess(
+    v => Array.isArray(v) ? v : String(v ?? '').split(',').map(s => s.trim()).filter(Boolean),
+    z.array(z.url().transform(u => new URL(u).origin)),
+  ),
+  trustProxy: z.unknown().transform((value, ctx): TrustProxySetting => {
+    try {
+      return parseTrustProxy(value)
+    }
+    catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message })
+      return z.NEVER
+    }
+  }),
+  redisUrl: z.string(),
+  webhookSecret: z.string(),
+  auth: z.object({
+    provider: z.string().min(1),
+    maxAge: z.coerce.number().int().positive(),
+    idleTimeout: z.coerce.number().int().positive(),
+    refreshInterval: z.coerce.number().int().nonnegative(),
+    roleMap: jsonish(z.record(z.string(), z.string())),
+    localUsers: jsonish(z.array(localUserSchema).default([])),
+    oidcRoleClaim: z.string().min(1),
+    failureDelay: z.coerce.number().int().nonnegative(),
+    loginPage: z.string().startsWith('/'),
+  }),
+  rateLimit: z.object({
+    login: rateLimitPolicySchema,
+    loginUser: rateLimitPolicySchema,
+    write: rateLimitPolicySchema,
+    read: rateLimitPolicySchema,
+  }),
+  cache: z.object({
+    maxAge: z.coerce.number().int().nonnegative(),
+    staleMaxAge: z.coerce.number().int().nonnegative(),
+  }),
+  limits: z.object({
+    defaultListLimit: z.coerce.number().int().positive(),
+    maxListLimit: z.coerce.number().int().positive(),
+    bodySize: z.coerce.number().int().positive(),
+  }),
+})
+
+/** The gateway's validated, normalised configuration. */
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>
+
+/** A local user of the `local` identity provider. */
+export type GatewayLocalUser = z.infer<typeof localUserSchema>
+
+const parsed = new WeakMap<object, GatewayConfig>()
+
+/**
+ * Reads and validates the gateway's runtime config once per config object. Invalid config throws a
+ * 500 whose log line names the bad option (never its value: it may be a secret).
+ * @param event the request (for per-request runtime config on edge presets)
+ */
+export function useGatewayConfig(event?: H3Event): GatewayConfig {
+  const runtimeConfig = useRuntimeConfig(event)
+  const cached = parsed.get(runtimeConfig)
+  if (cached) return cached
+  const result = gatewayConfigSchema.safeParse({ cockpit: runtimeConfig.cockpit, ...runtimeConfig.cockpitGateway })
+  if (!result.success) {
+    const where = result.error.issues.map(issue => issue.path.join('.')).join(', ')
+    console.error(`[cockpit-gateway] invalid configuration: ${where}`)
+    throw createError({ statusCode: 500, statusMessage: 'Gateway misconfigured', data: { code: 'CONFIG_INVALID' } })
+  }
+  parsed.set(runtimeConfig, result.data)
+  return result.data
+}

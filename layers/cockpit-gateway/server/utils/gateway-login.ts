@@ -1,0 +1,87 @@
+import { createError, sendRedirect } from 'h3'
+import type { H3Event } from 'h3'
+import type { User } from '#auth-utils'
+import { isCockpitError, cockpitErrorToH3 } from './cockpit-errors'
+import { getGatewayClientIp } from './client-ip'
+import { useGatewayConfig } from './gateway-config'
+import { requireRateLimit } from './gateway-rate-limit'
+import { startGatewaySession } from './gateway-session'
+import { usePasswordIdentityProvider } from './identity-providers'
+
+/**
+ * A same-site path to send a browser to, or `fallback`: absolute URLs, protocol-relative `//host`,
+ * backslash tricks and control characters are all refused (no open redirect).
+ * @param target the requested path
+ * @param fallback where to go instead
+ */
+export function getSafeRedirectPath(target: unknown, fallback = '/'): string {
+  if (typeof target !== 'string' || !target.startsWith('/') || /[\\\u0000-\u001F\u007F]/.test(target) || target.startsWith('//')) return fallback
+  const base = 'http://gateway.invalid'
+  const url = new URL(target, base)
+  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : fallback
+}
+
+/** Log-safe rendering of user input: quoted, escaped, capped. */
+function quote(value: string): string {
+  return JSON.stringify(value.slice(0, 64))
+}
+
+/**
+ * Logs a user in with username and password: rate limits (per client IP, per username), the configured
+ * provider, a vague 401 `INVALID_CREDENTIALS` with a minimum duration for any failure, then a fresh session.
+ * Logs user name, IP and outcome; never the password.
+ * @param event the request
+ * @param username trimmed username
+ * @param password password
+ */
+export async function loginWithPassword(event: H3Event, username: string, password: string): Promise<User> {
+  const config = useGatewayConfig(event)
+  const ip = getGatewayClientIp(event, config.trustProxy)
+  const startedAt = Date.now()
+  try {
+    await requireRateLimit(event, 'login', ip)
+    await requireRateLimit(event, 'loginUser', username.toLowerCase())
+  }
+  catch (error) {
+    console.warn(`[cockpit-gateway] login refused user=${quote(username)} ip=${ip} outcome=rate-limited`)
+    throw error
+  }
+  const provider = await usePasswordIdentityProvider(event)
+  if (!provider) {
+    throw createError({ statusCode: 404, statusMessage: 'Password login disabled', data: { code: 'PASSWORD_LOGIN_DISABLED' } })
+  }
+  let user: User | null
+  try {
+    user = await provider(event, username, password)
+  }
+  catch (error) {
+    console.error(`[cockpit-gateway] login failed user=${quote(username)} ip=${ip} outcome=${isCockpitError(error) ? error.code : 'provider-error'}`)
+    throw isCockpitError(error) ? cockpitErrorToH3(error) : error
+  }
+  if (!user) {
+    const wait = config.auth.failureDelay - (Date.now() - startedAt)
+    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+    console.warn(`[cockpit-gateway] login failed user=${quote(username)} ip=${ip} outcome=invalid-credentials`)
+    throw createError({ statusCode: 401, statusMessage: 'Invalid credentials', data: { code: 'INVALID_CREDENTIALS' } })
+  }
+  await startGatewaySession(event, user)
+  console.info(`[cockpit-gateway] login ok user=${quote(username)} id=${quote(user.id)} role=${user.role} ip=${ip}`)
+  return user
+}
+
+/**
+ * Answers a failed HTML-form login with a 303 back to the login page carrying a stable error code
+ * (and the retry delay for rate limiting), so the page can explain it without JavaScript.
+ * @param event the request
+ * @param error what went wrong
+ * @param redirect the form's requested redirect, passed through when safe
+ */
+export async function sendLoginFormFailure(event: H3Event, error: unknown, redirect?: string) {
+  const { auth } = useGatewayConfig(event)
+  const data = (error as { data?: { code?: string, retryAfter?: number } }).data ?? {}
+  const query = new URLSearchParams({ error: data.code ?? 'LOGIN_FAILED' })
+  if (data.retryAfter) query.set('retryAfter', String(data.retryAfter))
+  const safe = getSafeRedirectPath(redirect, '')
+  if (safe) query.set('redirect', safe)
+  return sendRedirect(event, `${getSafeRedirectPath(auth.loginPage)}?${query}`, 303)
+}

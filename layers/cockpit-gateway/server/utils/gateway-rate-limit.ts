@@ -1,0 +1,43 @@
+import { createError, setResponseHeaders } from 'h3'
+import type { H3Event } from 'h3'
+import { consumeRateLimit, rateLimitHeaders, RateLimitStoreError } from './rate-limit'
+import { useGatewayConfig } from './gateway-config'
+import type { GatewayConfig } from './gateway-config'
+import { useGatewayStorage } from './gateway-storage'
+
+/** Named policies from `runtimeConfig.cockpitGateway.rateLimit`. */
+export type GatewayRateLimitPolicy = keyof GatewayConfig['rateLimit']
+
+const storeDown = new Set<GatewayRateLimitPolicy>()
+
+/**
+ * Counts one request against a policy and throws 429 (`RATE_LIMITED`, with `Retry-After` and
+ * `data.retryAfter` in seconds) when it is over; sets the `RateLimit-Policy` / `RateLimit` headers either way.
+ * A store failure fails closed (503 `RATE_LIMIT_UNAVAILABLE`) or open, per the policy's `failOpen`,
+ * and is logged once per incident. Prerendering is never limited.
+ * @param event the request
+ * @param policy which policy
+ * @param subject who is counted: a user id, a client IP, a username
+ */
+export async function requireRateLimit(event: H3Event, policy: GatewayRateLimitPolicy, subject: string): Promise<void> {
+  if (import.meta.prerender) return
+  const settings = useGatewayConfig(event).rateLimit[policy]
+  let result
+  try {
+    result = await consumeRateLimit(useGatewayStorage('rate-limit'), `${policy}:${encodeURIComponent(subject)}`, settings)
+  }
+  catch (error) {
+    if (!(error instanceof RateLimitStoreError)) throw error
+    if (!storeDown.has(policy)) {
+      storeDown.add(policy)
+      console.error(`[cockpit-gateway] rate-limit store unavailable; policy "${policy}" fails ${settings.failOpen ? 'open' : 'closed'} until it is back`)
+    }
+    if (settings.failOpen) return
+    throw createError({ statusCode: 503, statusMessage: 'Service unavailable', data: { code: 'RATE_LIMIT_UNAVAILABLE' } })
+  }
+  if (storeDown.delete(policy)) console.info(`[cockpit-gateway] rate-limit store back; policy "${policy}" enforced again`)
+  setResponseHeaders(event, rateLimitHeaders(result, policy))
+  if (!result.allowed) {
+    throw createError({ statusCode: 429, statusMessage: 'Too many requests', data: { code: 'RATE_LIMITED', retryAfter: result.retryAfterSeconds } })
+  }
+}

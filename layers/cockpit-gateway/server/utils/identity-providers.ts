@@ -1,0 +1,62 @@
+import type { H3Event } from 'h3'
+import type { User } from '#auth-utils'
+import { useNitroApp } from 'nitropack/runtime'
+import { useCockpitClient } from './cockpit'
+import { useGatewayConfig } from './gateway-config'
+import type { GatewayConfig } from './gateway-config'
+
+/** Checks a username and password; resolves the user (with a gateway role) or `null` for bad credentials. */
+export type PasswordIdentityProvider = (event: H3Event, username: string, password: string) => Promise<User | null>
+
+declare module 'nitropack/types' {
+  interface NitroRuntimeHooks {
+    /**
+     * Lets an app register its own password provider: `providers.set('ldap', fn)`, then set
+     * `NUXT_COCKPIT_GATEWAY_AUTH_PROVIDER=ldap`.
+     */
+    'cockpit-gateway:identity-providers': (providers: Map<string, PasswordIdentityProvider>) => void
+  }
+}
+
+/**
+ * Maps a provider's role (Cockpit v2 role, v1 group, OIDC claim) to a gateway role; unlisted → `guest`.
+ * @param config gateway config
+ * @param providerRole the provider's role name
+ */
+export function mapGatewayRole(config: GatewayConfig, providerRole: unknown): string {
+  return typeof providerRole === 'string' && Object.hasOwn(config.auth.roleMap, providerRole) ? config.auth.roleMap[providerRole]! : 'guest'
+}
+
+const cockpitProvider: PasswordIdentityProvider = async (event, username, password) => {
+  const user = await useCockpitClient(event).authenticate(username, password)
+  if (!user) return null
+  return { id: user.id, name: user.name || user.username, role: mapGatewayRole(useGatewayConfig(event), user.role) }
+}
+
+let dummyHash: Promise<string> | undefined
+
+const localProvider: PasswordIdentityProvider = async (event, username, password) => {
+  const config = useGatewayConfig(event)
+  const user = config.auth.localUsers.find(candidate => candidate.username === username)
+  // An unknown user still pays one hash verification, so it takes as long as a wrong password.
+  const hash = user?.passwordHash ?? await (dummyHash ??= hashPassword(crypto.randomUUID()))
+  const valid = await verifyPassword(hash, password).catch(() => false)
+  if (!user || !valid) return null
+  return { id: `local:${user.username}`, name: user.name ?? user.username, role: user.role }
+}
+
+let providers: Map<string, PasswordIdentityProvider> | undefined
+
+/**
+ * The configured password provider (`auth.provider`): `cockpit`, `local`, or one an app registered through
+ * the `cockpit-gateway:identity-providers` hook. Unknown → 500 `CONFIG_INVALID`.
+ * @param event the request
+ */
+export async function usePasswordIdentityProvider(event: H3Event): Promise<PasswordIdentityProvider | undefined> {
+  if (!providers) {
+    const all = new Map<string, PasswordIdentityProvider>([['cockpit', cockpitProvider], ['local', localProvider]])
+    await useNitroApp().hooks.callHook('cockpit-gateway:identity-providers', all)
+    providers = all
+  }
+  return providers.get(useGatewayConfig(event).auth.provider)
+}

@@ -1,0 +1,28 @@
+import { startEmulator } from '../emulator/index'
+import type { RunningEmulator } from '../emulator/index'
+
+/** The seed's keys, chosen like a careful deployment would: a read-only key, and a scoped (editor) key for writes. Never the master key. */
+export const EMULATOR_KEYS = {
+  2: { read: 'API-4ca657e22b1b6de9ec5768825275b5fd5567940b', write: 'USR-da7031273a73ae299876608f160b18e120677850', auth: '' },
+  1: { read: 'f2a59d21d99f0f96a24c4096fa89d3', write: 'account-74c726f8de971e05e5523934918f7058', auth: 'account-74c726f8de971e05e5523934918f7058' },
+} as const
+
+/**
+ * Starts the Cockpit emulator on a free loopback port and returns the `NUXT_COCKPIT_*` env that points
+ * the gateway at it.
+ * @param version Cockpit API version to emulate
+ */
+export async function startEmbeddedCockpit(version: 1 | 2): Promise<{ emulator: RunningEmulator, env: Record<string, string> }> {
+  const emulator = await startEmulator({ version, port: 0 })
+  const keys = EMULATOR_KEYS[version]
+  return {
+    emulator,
+    env: {
+      NUXT_COCKPIT_URL: emulator.url,
+      NUXT_COCKPIT_VERSION: String(version),
+      NUXT_COCKPIT_READ_KEY: keys.read,
+      NUXT_COCKPIT_WRITE_KEY: keys.write,
+      NUXT_COCKPIT_AUTH_KEY: keys.auth,
+    },
+  }
+}

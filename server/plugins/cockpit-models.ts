@@ -1,0 +1,3 @@
+import { posts } from '#shared/posts'
+
+export default defineNitroPlugin(() => registerCockpitModels(posts))
