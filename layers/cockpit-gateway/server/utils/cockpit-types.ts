@@ -81,6 +81,8 @@ export interface CockpitClientOptions {
   authKey?: string
   /** Jitter bound of the single read retry in ms. @default 200 */
   retryDelay?: number
+  /** Largest upstream body read before failing with `UPSTREAM_ERROR`. @default 16 MiB */
+  maxResponseBytes?: number
   hooks?: CockpitClientHooks
   /** Injected for tests and non-standard runtimes. @default globalThis.fetch */
   fetch?: typeof globalThis.fetch
