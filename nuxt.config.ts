@@ -1,5 +1,11 @@
 // The demo: a small blog on Cockpit's `posts`, extending the gateway layer as any app would.
+
+// Builds for tests may go to a folder of their own (several side by side): DEMO_OUTPUT_DIR.
+const outputDir = process.env.DEMO_OUTPUT_DIR
+
 export default defineNuxtConfig({
+  // Beside the output, not in it: Nitro empties its output folder before writing.
+  ...(outputDir ? { buildDir: `${outputDir}-nuxt` } : {}),
   extends: ['./layers/cockpit-gateway'],
   compatibilityDate: '2025-07-15',
   modules: ['@nuxt/eslint'],
@@ -18,6 +24,7 @@ export default defineNuxtConfig({
   },
   nitro: {
     prerender: { crawlLinks: true, failOnError: true, routes: ['/'] },
+    ...(outputDir ? { output: { dir: outputDir } } : {}),
   },
   eslint: { config: { stylistic: true } },
 })

@@ -13,7 +13,7 @@ export default defineNitroPlugin(async () => {
   for (const area of ['rate-limit', 'cache', 'state'] as const) {
     const mountPoint = `cockpit-gateway:${area}`
     await storage.unmount(mountPoint, true).catch(() => {})
-    storage.mount(mountPoint, redisDriver({ url: redisUrl, base: `cockpit-gateway:${area}`, lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 }))
+    storage.mount(mountPoint, redisDriver({ url: redisUrl, base: `cockpit-gateway:${area}`, lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000 }))
   }
   console.info('[cockpit-gateway] storage: Redis (rate limits, cache, session state)')
 })

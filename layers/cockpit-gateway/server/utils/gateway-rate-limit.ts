@@ -1,9 +1,9 @@
 import { createError, setResponseHeaders } from 'h3'
 import type { H3Event } from 'h3'
-import { consumeRateLimit, rateLimitHeaders, RateLimitStoreError } from './rate-limit'
+import { useStorage } from 'nitropack/runtime'
+import { buildRateLimitKey, consumeRateLimit, rateLimitHeaders, RateLimitStoreError } from './rate-limit'
 import { useGatewayConfig } from './gateway-config'
 import type { GatewayConfig } from './gateway-config'
-import { useGatewayStorage } from './gateway-storage'
 
 /** Named policies from `runtimeConfig.cockpitGateway.rateLimit`. */
 export type GatewayRateLimitPolicy = keyof GatewayConfig['rateLimit']
@@ -24,7 +24,8 @@ export async function requireRateLimit(event: H3Event, policy: GatewayRateLimitP
   const settings = useGatewayConfig(event).rateLimit[policy]
   let result
   try {
-    result = await consumeRateLimit(useGatewayStorage('rate-limit'), `${policy}:${encodeURIComponent(subject)}`, settings)
+    // The root storage and a full key: the limiter must see which driver holds the key (atomic Lua on Redis).
+    result = await consumeRateLimit(useStorage(), buildRateLimitKey('cockpit-gateway:rate-limit', policy, subject), settings)
   }
   catch (error) {
     if (!(error instanceof RateLimitStoreError)) throw error

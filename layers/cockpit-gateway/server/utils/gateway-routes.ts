@@ -7,6 +7,7 @@ const ROUTES: [RegExp, string[]][] = [
   [/^\/api\/cockpit\/items\/[^/]+\/[^/]+$/, ['GET', 'PATCH', 'DELETE']],
   [/^\/api\/cockpit\/webhook$/, ['POST']],
   [/^\/api\/auth\/(login|logout|logout-all)$/, ['POST']],
+  [/^\/api\/auth\/oidc$/, ['GET']],
 ]
 
 /**

@@ -24,7 +24,23 @@ declare module 'nitropack/types' {
  * @param providerRole the provider's role name
  */
 export function mapGatewayRole(config: GatewayConfig, providerRole: unknown): string {
-  return typeof providerRole === 'string' && Object.hasOwn(config.auth.roleMap, providerRole) ? config.auth.roleMap[providerRole]! : 'guest'
+  // A claim may carry several roles: the first one that maps wins, in the claim's order.
+  const candidates = Array.isArray(providerRole) ? providerRole : [providerRole]
+  const mapped = candidates.find(role => typeof role === 'string' && Object.hasOwn(config.auth.roleMap, role))
+  return mapped ? config.auth.roleMap[mapped]! : 'guest'
+}
+
+/**
+ * The session user for OIDC claims: id `oidc:<sub>`, a display name from the usual claims, and the role
+ * from `auth.oidcRoleClaim`. Tokens and other claims are not kept.
+ * @param config gateway config
+ * @param claims the userinfo (or ID token) claims
+ */
+export function mapOidcClaimsToUser(config: GatewayConfig, claims: Record<string, unknown>): User {
+  const sub = String(claims.sub ?? '')
+  if (!sub) throw new Error('OIDC claims without sub')
+  const name = [claims.name, claims.preferred_username, claims.email, sub].find(v => typeof v === 'string' && v) as string
+  return { id: `oidc:${sub}`, name: name.slice(0, 256), role: mapGatewayRole(config, claims[config.auth.oidcRoleClaim]) }
 }
 
 const cockpitProvider: PasswordIdentityProvider = async (event, username, password) => {

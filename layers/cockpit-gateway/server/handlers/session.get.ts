@@ -1,0 +1,11 @@
+/**
+ * `GET /api/_auth/session`: the session as the app sees it, after every server-side check. Without a
+ * session cookie it costs nothing (no unseal, no seal, no Set-Cookie); internal ids never leave.
+ */
+export default defineEventHandler(async (event) => {
+  const session = await getGatewaySession(event)
+  if (!session) return {}
+  const data = { user: session.user, loggedInAt: session.loggedInAt, lastSeenAt: session.lastSeenAt }
+  await sessionHooks.callHookParallel('fetch', data, event)
+  return data
+})
