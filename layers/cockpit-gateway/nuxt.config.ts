@@ -7,7 +7,7 @@ const { resolve } = createResolver(import.meta.url)
  * by `NUXT_*` env vars; every option is documented in the README's configuration table.
  */
 export default defineNuxtConfig({
-  modules: ['nuxt-auth-utils', resolve('./modules/cockpit-gateway')],
+  modules: ['nuxt-auth-utils', resolve('./modules/cockpit-gateway'), resolve('./modules/leak-guard')],
 
   runtimeConfig: {
     cockpit: {
@@ -81,7 +81,7 @@ export default defineNuxtConfig({
       },
     },
     session: {
-      name: 'cockpit-session',
+      name: '__Host-cockpit-session',
       password: '',
       maxAge: 8 * 60 * 60,
       // A session only ever travels in its cookie; h3 would otherwise also read it from a header.
@@ -95,6 +95,12 @@ export default defineNuxtConfig({
     },
   },
 
+  routeRules: {
+    '/api/cockpit/**': { headers: { 'cache-control': 'no-store' } },
+    '/api/auth/**': { headers: { 'cache-control': 'no-store' } },
+    '/api/_auth/**': { headers: { 'cache-control': 'no-store' } },
+  },
+
   nitro: {
     storage: {
       // Rate-limit buckets and cached reads may be lost on restart; sessions' revocation state and
@@ -103,11 +109,5 @@ export default defineNuxtConfig({
       // Bounded: distinct queries must not grow memory without limit.
       'cockpit-gateway:cache': { driver: 'lru-cache', max: 1000 },
     },
-  },
-
-  routeRules: {
-    '/api/cockpit/**': { headers: { 'cache-control': 'no-store' } },
-    '/api/auth/**': { headers: { 'cache-control': 'no-store' } },
-    '/api/_auth/**': { headers: { 'cache-control': 'no-store' } },
   },
 })

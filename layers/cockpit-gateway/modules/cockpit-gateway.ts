@@ -20,7 +20,7 @@ export default defineNuxtModule({
     nuxt.hook('nitro:config', (config) => {
       const existing = config.errorHandler ? [config.errorHandler].flat() : []
       config.errorHandler = [resolve('../server/error-handler'), ...existing] as unknown as string
-      config.handlers = (config.handlers ?? []).filter(handler => handler.route !== '/api/_auth/session')
+      config.handlers = (config.handlers ?? []).filter(handler => handler?.route !== '/api/_auth/session')
       config.handlers.push(
         { route: '/api/_auth/session', method: 'get', handler: resolve('../server/handlers/session.get') },
         { route: '/api/_auth/session', method: 'delete', handler: resolve('../server/handlers/session.delete') },
