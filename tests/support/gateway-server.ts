@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { getRandomPort } from 'get-port-please'
 import { startEmulator } from '../../emulator/index'
 import type { RunningEmulator } from '../../emulator/index'
@@ -12,7 +13,7 @@ import { EMULATOR_KEYS } from '../../scripts/embedded-cockpit'
 export const TEST_SESSION_PASSWORD = 'e2e-session-password-0123456789-abcdefghijklmnop'
 
 // `DEMO_OUTPUT_DIR` selects another build (see scripts/build-demo.ts); default: the repo's `.output`.
-const SERVER_ENTRY = resolve(process.env.DEMO_OUTPUT_DIR ?? resolve(__dirname, '../../.output'), 'server/index.mjs')
+const SERVER_ENTRY = resolve(process.env.DEMO_OUTPUT_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../.output'), 'server/index.mjs')
 
 /** A built gateway server (`.output`) running as its own process against an emulator. */
 export interface RunningGateway {
@@ -34,6 +35,8 @@ export interface StartGatewayOptions {
   env?: Record<string, string>
   /** Reuse an emulator (e.g. several instances against one Cockpit). */
   emulator?: RunningEmulator
+  /** Listen on this port instead of a free one (e.g. a fixed `baseURL` for Playwright). */
+  port?: number
 }
 
 /**
@@ -46,7 +49,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const emulator = options.emulator ?? await startEmulator({ version: options.version, port: 0 })
   const ownsEmulator = !options.emulator
   const keys = EMULATOR_KEYS[options.version]
-  const port = await getRandomPort('127.0.0.1')
+  const port = options.port ?? await getRandomPort('127.0.0.1')
   const cwd = mkdtempSync(join(tmpdir(), 'cg-server-'))
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',

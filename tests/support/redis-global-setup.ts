@@ -30,7 +30,12 @@ export default async function setup(project: TestProject) {
   return () => {
     if (existsSync(pidfile)) {
       const pid = Number(readFileSync(pidfile, 'utf8').trim())
-      if (pid > 0) try { process.kill(pid, 'SIGTERM') } catch { /* already gone */ }
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGTERM')
+        }
+        catch { /* already gone */ }
+      }
     }
     rmSync(dir, { recursive: true, force: true })
   }

@@ -12,9 +12,10 @@ const PUBLIC_DATA_KEYS = ['code', 'issues', 'retryAfter'] as const
  */
 export default async function cockpitGatewayErrorHandler(error: H3Error<Record<string, unknown> | undefined>, event: H3Event) {
   if (event.handled || !isGatewayPath(event.path)) return
-  const unexpected = error.unhandled || error.fatal || !error.statusCode || error.statusCode >= 500 && !error.data?.code
+  const unexpected = error.unhandled || error.fatal || !error.statusCode || (error.statusCode >= 500 && !error.data?.code)
   const statusCode = unexpected ? 500 : error.statusCode
-  const statusMessage = unexpected ? 'Internal error' : (error.statusMessage || 'Error')
+  // Only the gateway's own errors (with a code) keep their message: others may echo input (Nuxt's "Page not found: /path").
+  const statusMessage = unexpected ? 'Internal error' : error.data?.code ? (error.statusMessage || 'Error') : defaultMessageFor(statusCode)
   const data: Record<string, unknown> = {}
   if (unexpected) {
     data.code = 'INTERNAL_ERROR'
@@ -49,5 +50,20 @@ function defaultCodeFor(statusCode: number): string {
     case 422: return 'VALIDATION_FAILED'
     case 429: return 'RATE_LIMITED'
     default: return 'ERROR'
+  }
+}
+
+function defaultMessageFor(statusCode: number): string {
+  switch (statusCode) {
+    case 400: return 'Bad request'
+    case 401: return 'Unauthorized'
+    case 403: return 'Forbidden'
+    case 404: return 'Not found'
+    case 405: return 'Method not allowed'
+    case 413: return 'Payload too large'
+    case 415: return 'Unsupported media type'
+    case 422: return 'Validation failed'
+    case 429: return 'Too many requests'
+    default: return 'Error'
   }
 }

@@ -21,5 +21,4 @@ declare module '#auth-utils' {
   }
 }
 
-
 export {}

@@ -13,7 +13,32 @@ export default defineNitroPlugin(async () => {
   for (const area of ['rate-limit', 'cache', 'state'] as const) {
     const mountPoint = `cockpit-gateway:${area}`
     await storage.unmount(mountPoint, true).catch(() => {})
-    storage.mount(mountPoint, redisDriver({ url: redisUrl, base: `cockpit-gateway:${area}`, lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000 }))
+    const driver = redisDriver({ url: redisUrl, base: `cockpit-gateway:${area}`, lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000 })
+    watchRedisConnection(driver.getInstance?.() as RedisEvents | undefined, area)
+    storage.mount(mountPoint, driver)
   }
   console.info('[cockpit-gateway] storage: Redis (rate limits, cache, session state)')
 })
+
+interface RedisEvents {
+  on(event: 'error', listener: (error: Error & { code?: string }) => void): unknown
+  on(event: 'ready', listener: () => void): unknown
+}
+
+/**
+ * Without an `error` listener, ioredis prints every failed reconnect with its stack ("Unhandled error
+ * event"), many lines a second while Redis is down. One line per outage instead, with the error code only
+ * (its message names the address); the rate limiter and the cache log their own fail-open/closed once.
+ */
+function watchRedisConnection(client: RedisEvents | undefined, area: string): void {
+  if (!client) return
+  let down = false
+  client.on('error', (error) => {
+    if (down) return
+    down = true
+    console.error(`[cockpit-gateway] Redis connection for ${area} failed (${error.code ?? error.name}); retrying`)
+  })
+  client.on('ready', () => {
+    down = false
+  })
+}

@@ -9,28 +9,56 @@ interface CacheEntry<T> {
   generation: string
 }
 
-/** How a cached read was answered: fresh from cache, fetched, stale while refreshing, or stale because Cockpit failed. */
-export type CockpitCacheStatus = 'hit' | 'miss' | 'stale' | 'stale-error'
+/**
+ * How a cached read was answered: fresh from cache, fetched, stale while refreshing, stale because Cockpit
+ * failed, or fetched uncached because the cache store itself failed.
+ */
+export type CockpitCacheStatus = 'hit' | 'miss' | 'stale' | 'stale-error' | 'bypass'
 
 /** Upstream failures that a stale copy may paper over; anything else (404, 403…) is the truth. */
 const OUTAGE_CODES = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_ERROR'])
+
+/** A Cockpit outage, whether the fetcher threw the client's error or already mapped it to an h3 error. */
+function isOutage(error: unknown): boolean {
+  const code = isCockpitError(error) ? error.code : (error as { data?: { code?: unknown } } | null)?.data?.code
+  return typeof code === 'string' && OUTAGE_CODES.has(code)
+}
 
 // Strict single flight: at most one upstream call per key and instance at any moment, whether for a
 // cold miss or a background refresh (Nitro's cached handlers let dozens through on one expiry).
 const inflight = new Map<string, Promise<unknown>>()
 
+let storeDown = false
+
+/** Logs a cache-store outage once per incident, and its end; never the driver's error (it may name the store's address). */
+function noteCacheStore(up: boolean): void {
+  if (up !== storeDown) return
+  storeDown = !up
+  if (up) console.info('[cockpit-gateway] cache store back; public reads cached again')
+  else console.error('[cockpit-gateway] cache store unavailable; public reads go to Cockpit uncached until it is back')
+}
+
 async function readGeneration(model: string): Promise<string> {
   return (await useGatewayStorage('cache').getItem<string>(`gen:${model}`)) ?? '0'
 }
 
-function fetchOnce<T>(flightKey: string, generation: string, storageKey: string, fetcher: () => Promise<T>, staleMaxAge: number): Promise<T> {
+/** One upstream call per flight key at a time; the answer is stored under `storageKey` unless it is null. */
+function fetchOnce<T>(flightKey: string, generation: string, storageKey: string | null, fetcher: () => Promise<T>, staleMaxAge: number): Promise<T> {
   let flight = inflight.get(flightKey) as Promise<T> | undefined
   if (!flight) {
     flight = (async () => {
       try {
         const value = await fetcher()
-        const entry: CacheEntry<T> = { value, storedAt: Date.now(), generation }
-        await useGatewayStorage('cache').setItem(storageKey, entry, { ttl: staleMaxAge })
+        if (storageKey) {
+          const entry: CacheEntry<T> = { value, storedAt: Date.now(), generation }
+          // A good answer is not thrown away because the cache could not keep it.
+          try {
+            await useGatewayStorage('cache').setItem(storageKey, entry, { ttl: staleMaxAge })
+          }
+          catch {
+            noteCacheStore(false)
+          }
+        }
         return value
       }
       finally {
@@ -46,7 +74,8 @@ function fetchOnce<T>(flightKey: string, generation: string, storageKey: string,
  * A shared, cached public read with stale-while-revalidate: fresh for `cache.maxAge` seconds, then served
  * stale while one background call refreshes it, and served stale (status `stale-error`) when Cockpit is
  * down. Concurrent misses share one upstream call. Writes and the webhook invalidate a model at once.
- * Only for reads that do not depend on the session.
+ * When the cache store fails (Redis down), reads go to Cockpit uncached (status `bypass`), like the read
+ * rate limit, which fails open. Only for reads that do not depend on the session.
  * @param event the request (for `waitUntil` of background refreshes)
  * @param model model name (the invalidation unit)
  * @param key what identifies the read within the model (normalised query)
@@ -56,9 +85,18 @@ export async function getCachedCockpitRead<T>(event: H3Event, model: string, key
   const { cache } = useGatewayConfig(event)
   const storage = useGatewayStorage('cache')
   const storageKey = `entry:${model}:${key}`
-  const generation = await readGeneration(model)
+  let generation: string
+  let entry: CacheEntry<T> | null
+  try {
+    generation = await readGeneration(model)
+    entry = await storage.getItem<CacheEntry<T>>(storageKey)
+  }
+  catch {
+    noteCacheStore(false)
+    return { value: await fetchOnce(`bypass:${storageKey}`, '', null, fetcher, 0), status: 'bypass' }
+  }
+  noteCacheStore(true)
   const flightKey = `${generation}:${storageKey}`
-  const entry = await storage.getItem<CacheEntry<T>>(storageKey)
   const usable = entry && entry.generation === generation ? entry : null
   const age = usable ? (Date.now() - usable.storedAt) / 1000 : Infinity
   if (usable && age <= cache.maxAge) return { value: usable.value, status: 'hit' }
@@ -72,7 +110,7 @@ export async function getCachedCockpitRead<T>(event: H3Event, model: string, key
   }
   catch (error) {
     // After an invalidation the previous generation's copy is still the best we have while Cockpit is down.
-    if (entry && isCockpitError(error) && OUTAGE_CODES.has(error.code) && (Date.now() - entry.storedAt) / 1000 <= cache.maxAge + cache.staleMaxAge) {
+    if (entry && isOutage(error) && (Date.now() - entry.storedAt) / 1000 <= cache.maxAge + cache.staleMaxAge) {
       return { value: entry.value, status: 'stale-error' }
     }
     throw error

@@ -105,21 +105,25 @@ export async function getCockpitItem(event: H3Event, model: CockpitModel, id: st
   const config = useGatewayConfig(event)
   const parsed = itemQuerySchema.safeParse(getQuery(event))
   if (!parsed.success) throw createError({ statusCode: 400, statusMessage: 'Invalid query', data: { code: 'INVALID_QUERY', issues: toGatewayIssues(parsed.error) } })
-  const options = { key: config.cockpit.readKey, fields: parseCockpitFields(model, parsed.data.fields), locale: parsed.data.locale }
+  const fields = parseCockpitFields(model, parsed.data.fields)
+  // `publicFilter` is checked on the answer, so its fields are read even when a projection leaves them out.
+  const filterFields = Object.fromEntries(Object.keys(model.publicFilter ?? {}).map(field => [field, 1 as const]))
+  const options = { key: config.cockpit.readKey, fields: fields && { ...fields, ...filterFields }, locale: parsed.data.locale }
   await countRead(event, user)
   const client = useCockpitClient(event)
   const read = async () => {
     const item = await upstream(client.get(model.name, id, options))
     return item ? toPublicItem(model, item) : null
   }
+  const project = (item: CockpitItem) => fields ? Object.fromEntries(Object.entries(item).filter(([field]) => field === '_id' || Object.hasOwn(fields, field))) as CockpitItem : item
   if (model.read !== 'public' || isWriter(model, user)) {
     setResponseHeader(event, 'cache-control', 'private, no-store')
-    return (await read()) ?? notFound()
+    return project((await read()) ?? notFound())
   }
   const { value, status } = await getCachedCockpitRead(event, model.name, `item:${id}:${JSON.stringify(parsed.data)}`, read)
   setResponseHeader(event, 'x-cockpit-gateway-cache', status)
   if (!value || !matchesPublicFilter(model, value)) notFound()
-  return value
+  return project(value)
 }
 
 /** The one write schema of a model for a role: strict (unknown and system fields refused), `_state` only for publishers on v2, the owner field never. */

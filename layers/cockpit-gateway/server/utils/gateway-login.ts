@@ -15,10 +15,18 @@ import { usePasswordIdentityProvider } from './identity-providers'
  * @param fallback where to go instead
  */
 export function getSafeRedirectPath(target: unknown, fallback = '/'): string {
-  if (typeof target !== 'string' || !target.startsWith('/') || /[\\\u0000-\u001F\u007F]/.test(target) || target.startsWith('//')) return fallback
+  if (typeof target !== 'string' || !target.startsWith('/') || target.startsWith('//') || /\\/.test(target) || hasControlCharacter(target)) return fallback
   const base = 'http://gateway.invalid'
   const url = new URL(target, base)
   return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : fallback
+}
+
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if (code < 0x20 || code === 0x7F) return true
+  }
+  return false
 }
 
 /** Log-safe rendering of user input: quoted, escaped, capped. */

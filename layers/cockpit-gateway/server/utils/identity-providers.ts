@@ -37,8 +37,9 @@ export function mapGatewayRole(config: GatewayConfig, providerRole: unknown): st
  * @param claims the userinfo (or ID token) claims
  */
 export function mapOidcClaimsToUser(config: GatewayConfig, claims: Record<string, unknown>): User {
-  const sub = String(claims.sub ?? '')
-  if (!sub) throw new Error('OIDC claims without sub')
+  // OIDC Core: `sub` is a string of at most 255 ASCII characters; anything else is refused, never coerced.
+  const sub = claims.sub
+  if (typeof sub !== 'string' || !sub || sub.length > 255) throw new Error('OIDC claims without a valid sub')
   const name = [claims.name, claims.preferred_username, claims.email, sub].find(v => typeof v === 'string' && v) as string
   return { id: `oidc:${sub}`, name: name.slice(0, 256), role: mapGatewayRole(config, claims[config.auth.oidcRoleClaim]) }
 }
