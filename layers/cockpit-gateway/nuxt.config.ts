@@ -95,12 +95,6 @@ export default defineNuxtConfig({
     },
   },
 
-  routeRules: {
-    '/api/cockpit/**': { headers: { 'cache-control': 'no-store' } },
-    '/api/auth/**': { headers: { 'cache-control': 'no-store' } },
-    '/api/_auth/**': { headers: { 'cache-control': 'no-store' } },
-  },
-
   nitro: {
     storage: {
       // Rate-limit buckets and cached reads may be lost on restart; sessions' revocation state and

@@ -1,29 +1,65 @@
-import { addTypeTemplate, createResolver, defineNuxtModule } from '@nuxt/kit'
+import { addServerHandler, addTypeTemplate, createResolver, defineNuxtModule } from '@nuxt/kit'
+import { defu } from 'defu'
+
+/** Build-time options of the layer (`cockpitGateway` in nuxt.config). */
+export interface CockpitGatewayModuleOptions {
+  /** Prefix of the content routes. @default '/api/cockpit' */
+  prefix: string
+  /** Prefix of the login/logout routes. @default '/api/auth' */
+  authPrefix: string
+}
+
+function checkPrefix(name: string, value: string): string {
+  if (!/^\/[\w-]+(?:\/[\w-]+)*$/.test(value)) throw new Error(`cockpitGateway.${name} must be a path like /api/cockpit (got ${JSON.stringify(value)})`)
+  return value
+}
 
 /**
  * Wires what a layer's config alone cannot:
+ * - the gateway's routes, under configurable prefixes;
  * - the gateway's JSON error handler runs before Nuxt's HTML one (only for the gateway's own routes;
  *   every other error still reaches Nuxt's error page);
  * - nuxt-auth-utils' `/api/_auth/session` handlers are replaced by the gateway's: its GET would seal and
  *   set an empty cookie for every anonymous visitor and knows nothing of idle timeout or revocation, and
- *   its DELETE would clear the cookie without revoking it.
+ *   its DELETE would clear the cookie without revoking it;
+ * - the typed `User` for every app that extends the layer.
  */
-export default defineNuxtModule({
-  meta: { name: 'cockpit-gateway' },
-  setup(_options, nuxt) {
+export default defineNuxtModule<CockpitGatewayModuleOptions>({
+  meta: { name: 'cockpit-gateway', configKey: 'cockpitGateway' },
+  defaults: { prefix: '/api/cockpit', authPrefix: '/api/auth' },
+  setup(options, nuxt) {
     const { resolve } = createResolver(import.meta.url)
-    // The typed `User` (#auth-utils augmentation) reaches the app, the server and the consuming app alike.
+    const prefix = checkPrefix('prefix', options.prefix)
+    const authPrefix = checkPrefix('authPrefix', options.authPrefix)
+    // Not secret: the composables need to know where the routes are.
+    nuxt.options.runtimeConfig.public.cockpitGateway = defu(nuxt.options.runtimeConfig.public.cockpitGateway as object, { prefix, authPrefix })
+
+    const handler = (file: string) => resolve(`../server/handlers/${file}`)
+    addServerHandler({ route: `${prefix}/items/:model`, method: 'get', handler: handler('cockpit/items-list.get') })
+    addServerHandler({ route: `${prefix}/items/:model`, method: 'post', handler: handler('cockpit/items-create.post') })
+    addServerHandler({ route: `${prefix}/items/:model/:id`, method: 'get', handler: handler('cockpit/item-get.get') })
+    addServerHandler({ route: `${prefix}/items/:model/:id`, method: 'patch', handler: handler('cockpit/item-update.patch') })
+    addServerHandler({ route: `${prefix}/items/:model/:id`, method: 'delete', handler: handler('cockpit/item-delete.delete') })
+    addServerHandler({ route: `${prefix}/webhook`, method: 'post', handler: handler('cockpit/webhook.post') })
+    addServerHandler({ route: `${prefix}/**`, handler: handler('cockpit/not-found') })
+    addServerHandler({ route: `${authPrefix}/login`, method: 'post', handler: handler('auth/login.post') })
+    addServerHandler({ route: `${authPrefix}/logout`, method: 'post', handler: handler('auth/logout.post') })
+    addServerHandler({ route: `${authPrefix}/logout-all`, method: 'post', handler: handler('auth/logout-all.post') })
+    addServerHandler({ route: `${authPrefix}/oidc`, method: 'get', handler: handler('auth/oidc.get') })
+    addServerHandler({ route: `${authPrefix}/**`, handler: handler('auth/not-found') })
+
     addTypeTemplate({
       filename: 'types/cockpit-gateway-auth.d.ts',
       getContents: () => `/// <reference path=${JSON.stringify(resolve('../types/cockpit-auth.d.ts'))} />\nexport {}\n`,
     }, { nitro: true, nuxt: true })
+
     nuxt.hook('nitro:config', (config) => {
       const existing = config.errorHandler ? [config.errorHandler].flat() : []
       config.errorHandler = [resolve('../server/error-handler'), ...existing] as unknown as string
-      config.handlers = (config.handlers ?? []).filter(handler => handler?.route !== '/api/_auth/session')
+      config.handlers = (config.handlers ?? []).filter(entry => entry?.route !== '/api/_auth/session')
       config.handlers.push(
-        { route: '/api/_auth/session', method: 'get', handler: resolve('../server/handlers/session.get') },
-        { route: '/api/_auth/session', method: 'delete', handler: resolve('../server/handlers/session.delete') },
+        { route: '/api/_auth/session', method: 'get', handler: handler('session.get') },
+        { route: '/api/_auth/session', method: 'delete', handler: handler('session.delete') },
       )
     })
   },

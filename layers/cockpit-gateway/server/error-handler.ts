@@ -11,7 +11,7 @@ const PUBLIC_DATA_KEYS = ['code', 'issues', 'retryAfter'] as const
  * through to Nuxt's own handler.
  */
 export default async function cockpitGatewayErrorHandler(error: H3Error<Record<string, unknown> | undefined>, event: H3Event) {
-  if (event.handled || !isGatewayPath(event.path)) return
+  if (event.handled || !isGatewayPath(event)) return
   const unexpected = error.unhandled || error.fatal || !error.statusCode || (error.statusCode >= 500 && !error.data?.code)
   const statusCode = unexpected ? 500 : error.statusCode
   // Only the gateway's own errors (with a code) keep their message: others may echo input (Nuxt's "Page not found: /path").

@@ -23,6 +23,7 @@ export interface CockpitItemsQuery {
  * @example const { data } = await useCockpitItems(posts, { sort: '-_created', limit: 10 })
  */
 export function useCockpitItems<M extends CockpitModel>(model: M, query: MaybeRefOrGetter<CockpitItemsQuery> = {}) {
+  const routes = useCockpitRoutes()
   const params = computed(() => {
     const q = toValue(query)
     return {
@@ -34,7 +35,7 @@ export function useCockpitItems<M extends CockpitModel>(model: M, query: MaybeRe
       ...(q.locale ? { locale: q.locale } : {}),
     }
   })
-  return useFetch<{ items: CockpitModelItem<M>[], total: number }>(`/api/cockpit/items/${model.name}`, {
+  return useFetch<{ items: CockpitModelItem<M>[], total: number }>(routes.items(model.name), {
     query: params,
     key: computed(() => `cockpit:${model.name}:${JSON.stringify(params.value)}`),
   })
@@ -46,7 +47,8 @@ export function useCockpitItems<M extends CockpitModel>(model: M, query: MaybeRe
  * @param id reactive item id
  */
 export function useCockpitItem<M extends CockpitModel>(model: M, id: MaybeRefOrGetter<string>) {
-  return useFetch<CockpitModelItem<M>>(() => `/api/cockpit/items/${model.name}/${encodeURIComponent(toValue(id))}`, {
+  const routes = useCockpitRoutes()
+  return useFetch<CockpitModelItem<M>>(() => routes.item(model.name, toValue(id)), {
     key: computed(() => `cockpit:${model.name}:item:${toValue(id)}`),
   })
 }

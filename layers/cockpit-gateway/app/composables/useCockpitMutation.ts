@@ -26,7 +26,7 @@ export function useCockpitMutation<M extends CockpitModel>(model: M) {
   type Input = z.input<M['schema']>
   const pending = ref(false)
   const error = ref<CockpitGatewayError | null>(null)
-  const base = `/api/cockpit/items/${model.name}`
+  const routes = useCockpitRoutes()
 
   async function run<T>(call: () => Promise<T>): Promise<T> {
     pending.value = true
@@ -47,10 +47,10 @@ export function useCockpitMutation<M extends CockpitModel>(model: M) {
     pending,
     error,
     /** Stores a new item; resolves it as stored. */
-    create: (data: Input) => run(() => $fetch<Item>(base, { method: 'POST', body: data })),
+    create: (data: Input) => run(() => $fetch<Item>(routes.items(model.name), { method: 'POST', body: data })),
     /** Updates some fields; resolves the full stored item. */
-    update: (id: string, data: Partial<Input>) => run(() => $fetch<Item>(`${base}/${encodeURIComponent(id)}`, { method: 'PATCH', body: data })),
+    update: (id: string, data: Partial<Input>) => run(() => $fetch<Item>(routes.item(model.name, id), { method: 'PATCH', body: data })),
     /** Deletes an item. */
-    remove: (id: string) => run(() => $fetch(`${base}/${encodeURIComponent(id)}`, { method: 'DELETE' })),
+    remove: (id: string) => run(() => $fetch(routes.item(model.name, id), { method: 'DELETE' })),
   }
 }

@@ -26,22 +26,23 @@ export interface CockpitUserState {
  */
 export function useCockpitUser(): CockpitUserState {
   const session = useUserSession()
+  const routes = useCockpitRoutes()
   const user = computed(() => (session.user.value as User | null) ?? null)
   return {
     user,
     loggedIn: computed(() => !!user.value),
     hasRole: (...roles) => !!user.value && roles.includes(user.value.role),
     async login(username, password) {
-      const result = await $fetch<{ user: User }>('/api/auth/login', { method: 'POST', body: { username, password } })
+      const result = await $fetch<{ user: User }>(routes.auth('login'), { method: 'POST', body: { username, password } })
       await session.fetch()
       return result.user
     },
     async logout() {
-      await $fetch('/api/auth/logout', { method: 'POST', headers: { 'content-type': 'application/json' } })
+      await $fetch(routes.auth('logout'), { method: 'POST', headers: { 'content-type': 'application/json' } })
       await session.fetch()
     },
     async logoutEverywhere() {
-      await $fetch('/api/auth/logout-all', { method: 'POST', headers: { 'content-type': 'application/json' } })
+      await $fetch(routes.auth('logout-all'), { method: 'POST', headers: { 'content-type': 'application/json' } })
       await session.fetch()
     },
     refresh: () => session.fetch(),

@@ -16,6 +16,9 @@ const BASE_PATH = 'runtimeConfig.public'
  * Names of the gateway's private settings (lowercased, without `_`/`-`): an entry by such a name in the
  * public config is most likely one of them put in the wrong place, e.g. by `NUXT_PUBLIC_COCKPIT_READ_KEY`.
  */
+/** The layer's own public settings (route prefixes the composables need); values are still scanned for secrets. */
+const LAYER_PUBLIC_PATHS = ['runtimeConfig.public.cockpitGateway.prefix', 'runtimeConfig.public.cockpitGateway.authPrefix']
+
 const PRIVATE_LOOKING_NAMES = new Set(['readkey', 'writekey', 'authkey', 'rolekeys', 'apikey', 'apikeys', 'sessionpassword', 'webhooksecret', 'clientsecret'])
 
 /**
@@ -47,6 +50,7 @@ export function findPublicConfigLeaks(publicConfig: unknown, secrets: GatewaySec
  */
 export function findPrivateLookingPublicKeys(publicConfig: unknown, allow: string[] = []): string[] {
   const found: string[] = []
+  allow = [...allow, ...LAYER_PUBLIC_PATHS]
   walk(publicConfig, BASE_PATH, (value, path) => {
     const names = path.slice(BASE_PATH.length).split(/[.[\]]/).filter(Boolean).map(name => name.toLowerCase().replace(/[-_]/g, ''))
     const privateLooking = names.some(name => name.startsWith('cockpit') || PRIVATE_LOOKING_NAMES.has(name))

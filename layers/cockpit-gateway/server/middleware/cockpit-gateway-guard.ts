@@ -1,17 +1,18 @@
 import { setResponseHeaders } from 'h3'
 
-/** Paths that take an HTML form post, and server-to-server paths authenticated otherwise (no Origin). */
-const FORM_PATHS = new Set(['/api/auth/login'])
-const SERVER_TO_SERVER_PATHS = new Set(['/api/cockpit/webhook'])
-
 export default defineEventHandler((event) => {
-  if (!isGatewayPath(event.path)) return
+  if (!isGatewayPath(event)) return
   setResponseHeaders(event, {
+    // Nothing the gateway answers may be stored by a browser or a shared cache unless a handler says so.
+    'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'content-security-policy': 'default-src \'none\'; frame-ancestors \'none\'',
     'referrer-policy': 'no-referrer',
   })
-  const pathname = event.path.split('?', 1)[0]!
-  if (SERVER_TO_SERVER_PATHS.has(pathname)) return
-  requireSameOriginRequest(event, FORM_PATHS.has(pathname))
+  const pathname = getGatewayPathname(event)
+  const { prefix, authPrefix } = getGatewayRoutePrefixes(event)
+  // The webhook is server-to-server (no Origin) and authenticated by its shared secret instead.
+  if (pathname === `${prefix}/webhook`) return
+  // The login form works without JavaScript: an urlencoded post, guarded by the Origin check alone.
+  requireSameOriginRequest(event, pathname === `${authPrefix}/login`)
 })

@@ -13,7 +13,11 @@ export default defineNitroPlugin(async () => {
   for (const area of ['rate-limit', 'cache', 'state'] as const) {
     const mountPoint = `cockpit-gateway:${area}`
     await storage.unmount(mountPoint, true).catch(() => {})
-    const driver = redisDriver({ url: redisUrl, base: `cockpit-gateway:${area}`, lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 1000 })
+    // A dead Redis fails fast through maxRetriesPerRequest (its queued commands are dropped after one failed
+    // reconnect). commandTimeout only bounds a Redis that accepts but never answers: it is measured on this
+    // process's event loop, so a short one fires spuriously under a burst (1 s did at 250 concurrent requests)
+    // and would let the burst past the read limit, or refuse logins, exactly when limits matter.
+    const driver = redisDriver({ url: redisUrl, base: `cockpit-gateway:${area}`, lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 5000 })
     watchRedisConnection(driver.getInstance?.() as RedisEvents | undefined, area)
     storage.mount(mountPoint, driver)
   }

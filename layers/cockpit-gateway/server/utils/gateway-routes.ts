@@ -1,14 +1,10 @@
 import { createError, setResponseHeader } from 'h3'
 import type { H3Event } from 'h3'
+import { getGatewayPathname, getGatewayRoutePrefixes } from './gateway-paths'
 
-/** The gateway's routes and their methods: what the catch-alls compare against for 405 vs 404. */
-const ROUTES: [RegExp, string[]][] = [
-  [/^\/api\/cockpit\/items\/[^/]+$/, ['GET', 'POST']],
-  [/^\/api\/cockpit\/items\/[^/]+\/[^/]+$/, ['GET', 'PATCH', 'DELETE']],
-  [/^\/api\/cockpit\/webhook$/, ['POST']],
-  [/^\/api\/auth\/(login|logout|logout-all)$/, ['POST']],
-  [/^\/api\/auth\/oidc$/, ['GET']],
-]
+function escape(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+}
 
 /**
  * For a request no route took: 405 `METHOD_NOT_ALLOWED` (with `Allow`) when the path exists with other
@@ -16,8 +12,16 @@ const ROUTES: [RegExp, string[]][] = [
  * @param event the request
  */
 export function sendGatewayRouteMiss(event: H3Event): never {
-  const pathname = event.path.split('?', 1)[0]!.replace(/\/+$/, '')
-  const route = ROUTES.find(([pattern]) => pattern.test(pathname))
+  const { prefix, authPrefix } = getGatewayRoutePrefixes(event)
+  const routes: [RegExp, string[]][] = [
+    [new RegExp(`^${escape(prefix)}/items/[^/]+$`), ['GET', 'POST']],
+    [new RegExp(`^${escape(prefix)}/items/[^/]+/[^/]+$`), ['GET', 'PATCH', 'DELETE']],
+    [new RegExp(`^${escape(prefix)}/webhook$`), ['POST']],
+    [new RegExp(`^${escape(authPrefix)}/(login|logout|logout-all)$`), ['POST']],
+    [new RegExp(`^${escape(authPrefix)}/oidc$`), ['GET']],
+  ]
+  const pathname = getGatewayPathname(event).replace(/\/+$/, '')
+  const route = routes.find(([pattern]) => pattern.test(pathname))
   if (route) {
     setResponseHeader(event, 'allow', route[1].join(', '))
     throw createError({ statusCode: 405, statusMessage: 'Method not allowed', data: { code: 'METHOD_NOT_ALLOWED' } })

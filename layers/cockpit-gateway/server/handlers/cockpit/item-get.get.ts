@@ -1,4 +1,4 @@
-import { itemParamsSchema } from '../../../../../shared/types/cockpit-params'
+import { itemParamsSchema } from '../../../shared/types/cockpit-params'
 
 export default defineEventHandler(async (event) => {
   const { model, id } = readGatewayParams(event, itemParamsSchema)

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { itemParamsSchema } from '../../../../../shared/types/cockpit-params'
+import { itemParamsSchema } from '../../../shared/types/cockpit-params'
 
 export default defineEventHandler(async (event) => {
   const { model, id } = readGatewayParams(event, itemParamsSchema)

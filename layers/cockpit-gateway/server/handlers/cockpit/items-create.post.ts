@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { modelParamsSchema } from '../../../../shared/types/cockpit-params'
+import { modelParamsSchema } from '../../../shared/types/cockpit-params'
 
 export default defineEventHandler(async (event) => {
   const { model } = readGatewayParams(event, modelParamsSchema)

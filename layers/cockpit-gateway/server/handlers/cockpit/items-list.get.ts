@@ -1,4 +1,4 @@
-import { modelParamsSchema } from '../../../../shared/types/cockpit-params'
+import { modelParamsSchema } from '../../../shared/types/cockpit-params'
 
 export default defineEventHandler(async (event) => {
   const { model } = readGatewayParams(event, modelParamsSchema)
