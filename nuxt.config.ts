@@ -2,29 +2,36 @@
 
 // Builds for tests may go to a folder of their own (several side by side): DEMO_OUTPUT_DIR.
 const outputDir = process.env.DEMO_OUTPUT_DIR
+// The deploy target (`NITRO_PRESET=cloudflare_module npm run build`); see docs/deploy.md.
+const preset = process.env.NITRO_PRESET ?? ''
 
 export default defineNuxtConfig({
   // Beside the output, not in it: Nitro empties its output folder before writing.
   ...(outputDir ? { buildDir: `${outputDir}-nuxt` } : {}),
   extends: ['./layers/cockpit-gateway'],
-  compatibilityDate: '2025-07-15',
   modules: ['@nuxt/eslint'],
-  css: ['~/assets/main.css'],
   app: {
     head: { htmlAttrs: { lang: 'en' }, title: 'Cockpit gateway demo' },
   },
+  css: ['~/assets/main.css'],
   routeRules: {
     // Public pages are built from Cockpit data at build time; the key is used only by the build's server code.
     '/': { prerender: true },
     '/posts/**': { prerender: true },
-    '/login': { prerender: true },
+    // Rendered per request: a no-JavaScript login that fails is sent back here with `?error=` to explain.
+    '/login': { prerender: false },
     // Editor pages depend on the session: rendered in the browser only.
     '/posts/new': { prerender: false, ssr: false },
     '/posts/*/edit': { prerender: false, ssr: false },
   },
+  compatibilityDate: '2025-07-15',
   nitro: {
     prerender: { crawlLinks: true, failOnError: true, routes: ['/'] },
-    ...(outputDir ? { output: { dir: outputDir } } : {}),
+    // Netlify's preset puts the public files in `<rootDir>/dist`: keep them with the rest of this build.
+    ...(outputDir ? { output: { dir: outputDir, ...(preset.startsWith('netlify') ? { publicDir: `${outputDir}/dist` } : {}) } } : {}),
+    // Workers have no file system for Nitro's `data` mount: session revocation and owner records go to
+    // the KV namespace bound as GATEWAY_STATE (rate limits and the read cache stay per isolate).
+    ...(preset.startsWith('cloudflare') ? { storage: { 'cockpit-gateway:state': { driver: 'cloudflare-kv-binding', binding: 'GATEWAY_STATE' } } } : {}),
   },
   eslint: { config: { stylistic: true } },
 })

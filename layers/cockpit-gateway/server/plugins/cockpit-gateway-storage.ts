@@ -7,7 +7,10 @@ import { useStorage } from 'nitropack/runtime'
  */
 export default defineNitroPlugin(async () => {
   const { redisUrl } = useGatewayConfig()
-  if (!redisUrl) return
+  if (!redisUrl) {
+    warnIfStateIsVolatile()
+    return
+  }
   const { default: redisDriver } = await import('unstorage/drivers/redis')
   const storage = useStorage()
   for (const area of ['rate-limit', 'cache', 'state'] as const) {
@@ -23,6 +26,18 @@ export default defineNitroPlugin(async () => {
   }
   console.info('[cockpit-gateway] storage: Redis (rate limits, cache, session state)')
 })
+
+/**
+ * Session revocation and owner records must outlive the process. Without a driver at
+ * `cockpit-gateway:state` they go to Nitro's `data` mount, which only file-system presets have: on Workers
+ * they would silently stay in one isolate's memory.
+ */
+function warnIfStateIsVolatile(): void {
+  if (import.meta.prerender) return
+  const storage = useStorage()
+  if (storage.getMount('cockpit-gateway:state:').base || storage.getMount('data:').base) return
+  console.warn('[cockpit-gateway] storage: no `data` mount on this runtime, so session revocation and owner records stay in this instance\'s memory; mount a driver at cockpit-gateway:state (see Deploy in the README)')
+}
 
 interface RedisEvents {
   on(event: 'error', listener: (error: Error & { code?: string }) => void): unknown

@@ -38,6 +38,18 @@ const UNKNOWN_CLIENT = 'unknown'
  * @example const ip = getGatewayClientIp(event, parseTrustProxy(config.cockpitGateway.trustProxy))
  */
 export function getGatewayClientIp(event: H3Event, trustProxy: TrustProxySetting = false): string {
+  const ip = resolveClientIp(event, trustProxy)
+  if (ip === UNKNOWN_CLIENT && !warnedUnknownClient && !import.meta.prerender) {
+    // Bun, Deno, Workers and Netlify hand Nitro no socket address: every client would share one bucket.
+    warnedUnknownClient = true
+    console.warn('[cockpit-gateway] the client address is unknown on this runtime, so per-IP rate limits are shared by all clients: set NUXT_COCKPIT_GATEWAY_TRUST_PROXY (see Deploy in the README)')
+  }
+  return ip
+}
+
+let warnedUnknownClient = false
+
+function resolveClientIp(event: H3Event, trustProxy: TrustProxySetting): string {
   const socket = parseAddress(getRequestIP(event, { xForwardedFor: false }) ?? '')
   const fallback = socket ? formatIp(socket) : UNKNOWN_CLIENT
 

@@ -49,12 +49,76 @@ export async function readGatewayBody<S extends z.ZodType>(event: H3Event, schem
   if (!isJson && !isForm) badBody(415, 'Unsupported media type', 'UNSUPPORTED_MEDIA_TYPE')
   const declared = Number(getRequestHeader(event, 'content-length') ?? 0)
   if (declared > limits.bodySize) badBody(413, 'Payload too large', 'PAYLOAD_TOO_LARGE')
-  const raw = (await readRawBody(event, 'utf8')) ?? ''
-  if (new TextEncoder().encode(raw).byteLength > limits.bodySize) badBody(413, 'Payload too large', 'PAYLOAD_TOO_LARGE')
+  const raw = await readCappedBody(event, limits.bodySize)
   const value = isJson ? parseJsonBody(raw) : parseFormBody(raw)
   const result = schema.safeParse(value)
   if (!result.success) badBody(options.invalidStatus ?? 400, 'Validation failed', 'VALIDATION_FAILED', toGatewayIssues(result.error))
   return { data: result.data, form: isForm }
+}
+
+/**
+ * Reads the body and stops at `limit` bytes. On Node the request stream is counted as it arrives and
+ * dropped past the limit (Node discards the rest), so a chunked body without a length is never buffered
+ * whole; runtimes that hand over an already-read body (Workers, Deno, Bun) are checked after the fact.
+ */
+async function readCappedBody(event: H3Event, limit: number): Promise<string> {
+  const req = event.node?.req as unknown as (NodeJS.ReadableStream & Record<PropertyKey, unknown>) | undefined
+  const buffered = !req || typeof req.on !== 'function' || Symbol.for('h3RawBody') in req || 'rawBody' in req || 'body' in req || '__unenv__' in req || !!event.web?.request?.body
+  const bytes = buffered ? toBytes(await readRawBody(event, false)) : await readNodeStream(req, limit)
+  if (bytes.byteLength > limit) badBody(413, 'Payload too large', 'PAYLOAD_TOO_LARGE')
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  }
+  catch {
+    badBody(400, 'Body is not UTF-8', 'INVALID_BODY')
+  }
+}
+
+function toBytes(body: unknown): Uint8Array {
+  if (body === undefined || body === null) return new Uint8Array()
+  if (typeof body === 'string') return new TextEncoder().encode(body)
+  return body as Uint8Array
+}
+
+function readNodeStream(req: NodeJS.ReadableStream, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = []
+    let size = 0
+    const cleanup = () => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+    }
+    const onData = (chunk: Uint8Array | string) => {
+      const bytes = toBytes(chunk)
+      size += bytes.byteLength
+      if (size > limit) {
+        cleanup()
+        // Keep the stream flowing with no listener: the rest is discarded, not buffered.
+        req.resume()
+        reject(createError({ statusCode: 413, statusMessage: 'Payload too large', data: { code: 'PAYLOAD_TOO_LARGE' } }))
+        return
+      }
+      chunks.push(bytes)
+    }
+    const onEnd = () => {
+      cleanup()
+      const body = new Uint8Array(size)
+      let offset = 0
+      for (const chunk of chunks) {
+        body.set(chunk, offset)
+        offset += chunk.byteLength
+      }
+      resolve(body)
+    }
+    const onError = (error: Error) => {
+      cleanup()
+      reject(error)
+    }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+  })
 }
 
 function parseJsonBody(raw: string): unknown {

@@ -11,6 +11,16 @@ interface UserSessionState {
   revoked?: Record<string, number>
 }
 
+async function writeUserState(userId: string, state: UserSessionState): Promise<void> {
+  try {
+    // No TTL: the version must outlive every cookie, or an old one would match again.
+    await useGatewayStorage('state').setItem(stateKey(userId), state)
+  }
+  catch {
+    throw createError({ statusCode: 503, statusMessage: 'Session store unavailable', data: { code: 'SESSION_STORE_UNAVAILABLE' } })
+  }
+}
+
 /** A session that passed every server-side check. */
 export interface GatewaySession {
   user: User
@@ -26,8 +36,14 @@ function stateKey(userId: string): string {
   return `sessions:${encodeURIComponent(userId)}`
 }
 
+/** The user's revocation state; a store failure is a 503 (`SESSION_STORE_UNAVAILABLE`): a session that can't be checked is neither accepted nor thrown away. */
 async function readUserState(userId: string): Promise<UserSessionState> {
-  return (await useGatewayStorage('state').getItem<UserSessionState>(stateKey(userId))) ?? { version: 0 }
+  try {
+    return (await useGatewayStorage('state').getItem<UserSessionState>(stateKey(userId))) ?? { version: 0 }
+  }
+  catch {
+    throw createError({ statusCode: 503, statusMessage: 'Session store unavailable', data: { code: 'SESSION_STORE_UNAVAILABLE' } })
+  }
 }
 
 function sessionCookieName(event: H3Event): string {
@@ -41,7 +57,8 @@ function isComplete(session: UserSession): session is UserSession & GatewaySessi
 
 /**
  * The current session after every server-side check (absolute lifetime, idle timeout, revocation), or
- * `null`. Never throws for a bad cookie: an expired, revoked or tampered one is cleared.
+ * `null`. Never throws for a bad cookie: an expired, revoked or tampered one is cleared. Throws 503
+ * `SESSION_STORE_UNAVAILABLE` only when the revocation store cannot be read.
  *
  * Cost: nothing at all without a session cookie; one unseal and one state read with one; a reseal only
  * when `lastSeenAt` is older than the refresh interval, so the common request never reseals.
@@ -135,14 +152,11 @@ export async function endGatewaySession(event: H3Event): Promise<void> {
   const session = await getGatewaySession(event)
   if (session) {
     const { auth } = useGatewayConfig(event)
-    const key = stateKey(session.user.id)
-    const storage = useGatewayStorage('state')
     const state = await readUserState(session.user.id)
     const now = Date.now()
     const revoked = Object.fromEntries(Object.entries(state.revoked ?? {}).filter(([, expiresAt]) => expiresAt > now))
     revoked[session.sid] = session.loggedInAt + auth.maxAge * 1000
-    // No TTL: the version must outlive every cookie, or an old one would match again.
-    await storage.setItem(key, { version: state.version, revoked })
+    await writeUserState(session.user.id, { version: state.version, revoked })
   }
   await clearUserSession(event)
   event.context[CONTEXT_KEY] = null
@@ -155,7 +169,7 @@ export async function endGatewaySession(event: H3Event): Promise<void> {
  */
 export async function revokeAllGatewaySessions(event: H3Event, userId: string): Promise<void> {
   const state = await readUserState(userId)
-  await useGatewayStorage('state').setItem(stateKey(userId), { version: state.version + 1 })
+  await writeUserState(userId, { version: state.version + 1 })
   await clearUserSession(event)
   event.context[CONTEXT_KEY] = null
 }
