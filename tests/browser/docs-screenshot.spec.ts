@@ -5,8 +5,7 @@ import { expect, loginThroughPage, test, USERS, waitForHydration } from './fixtu
 // The demo's content column (46rem wide, centred) within a 1280 × 800 window.
 const COLUMN = { x: 240, y: 0, width: 800, height: 620 }
 
-test('docs/screenshot.png', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name !== 'cockpit-v2', 'one screenshot is enough')
+test('docs/screenshot.png', async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 800 })
   await loginThroughPage(page, USERS.editor)
   await waitForHydration(page)

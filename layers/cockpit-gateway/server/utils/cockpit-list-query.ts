@@ -4,7 +4,7 @@ import type { CockpitModel } from '../../shared/utils/cockpit-model'
 import type { CockpitListQuery } from './cockpit-types'
 import type { GatewayConfig } from './gateway-config'
 import type { GatewayIssue } from './gateway-body'
-import { toGatewayIssues } from './gateway-body'
+import { parseGatewayJson, toGatewayIssues } from './gateway-body'
 
 const COMPARISON = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte'])
 const SET = new Set(['$in', '$nin'])
@@ -99,19 +99,9 @@ export function validateCockpitFilter(model: CockpitModel, filter: unknown, dept
 }
 
 function parseFilter(raw: string): unknown {
-  let forbidden = false
-  let value: unknown
-  try {
-    value = JSON.parse(raw, (key, v) => {
-      if (key === '__proto__' || key === 'constructor' || key === 'prototype') forbidden = true
-      return v
-    })
-  }
-  catch {
-    invalid([issue(['filter'], 'Not valid JSON')])
-  }
-  if (forbidden) invalid([issue(['filter'], 'Forbidden key')])
-  return value
+  const parsed = parseGatewayJson(raw)
+  if (parsed.ok) return parsed.value
+  invalid([issue(['filter'], parsed.reason === 'malformed' ? 'Not valid JSON' : 'Forbidden key')])
 }
 
 function readableFields(model: CockpitModel): string[] {

@@ -121,7 +121,11 @@ function readNodeStream(req: NodeJS.ReadableStream, limit: number): Promise<Uint
   })
 }
 
-function parseJsonBody(raw: string): unknown {
+/**
+ * Parses JSON from a browser, refusing `__proto__`, `constructor` and `prototype` keys at any depth.
+ * @param raw the JSON text
+ */
+export function parseGatewayJson(raw: string): { ok: true, value: unknown } | { ok: false, reason: 'malformed' | 'forbidden-key' } {
   let forbidden = false
   let value: unknown
   try {
@@ -131,10 +135,15 @@ function parseJsonBody(raw: string): unknown {
     })
   }
   catch {
-    badBody(400, 'Malformed JSON', 'INVALID_JSON')
+    return { ok: false, reason: 'malformed' }
   }
-  if (forbidden) badBody(400, 'Forbidden key', 'FORBIDDEN_KEY')
-  return value
+  return forbidden ? { ok: false, reason: 'forbidden-key' } : { ok: true, value }
+}
+
+function parseJsonBody(raw: string): unknown {
+  const parsed = parseGatewayJson(raw)
+  if (parsed.ok) return parsed.value
+  return parsed.reason === 'malformed' ? badBody(400, 'Malformed JSON', 'INVALID_JSON') : badBody(400, 'Forbidden key', 'FORBIDDEN_KEY')
 }
 
 function parseFormBody(raw: string): Record<string, string> {
