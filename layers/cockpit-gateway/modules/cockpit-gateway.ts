@@ -1,5 +1,6 @@
 import { addServerHandler, addTypeTemplate, createResolver, defineNuxtModule } from '@nuxt/kit'
 import { defu } from 'defu'
+import type { NitroConfig } from 'nitropack/types'
 
 /** Build-time options of the layer (`cockpitGateway` in nuxt.config). */
 export interface CockpitGatewayModuleOptions {
@@ -53,7 +54,10 @@ export default defineNuxtModule<CockpitGatewayModuleOptions>({
       getContents: () => `/// <reference path=${JSON.stringify(resolve('../types/cockpit-auth.d.ts'))} />\nexport {}\n`,
     }, { nitro: true, nuxt: true })
 
-    nuxt.hook('nitro:config', (config) => {
+    nuxt.hook('nitro:config', (nitroConfig) => {
+      // Typed from nitropack itself: in an app whose tree holds a second @nuxt/schema (a fresh install of nuxt
+      // 4.4.5 gets one through @nuxt/cli) the hook's type is schema's fallback, and `nuxi typecheck` would fail here.
+      const config = nitroConfig as NitroConfig
       const existing = config.errorHandler ? [config.errorHandler].flat() : []
       config.errorHandler = [resolve('../server/error-handler'), ...existing] as unknown as string
       config.handlers = (config.handlers ?? []).filter(entry => entry?.route !== '/api/_auth/session')

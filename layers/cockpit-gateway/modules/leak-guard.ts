@@ -1,5 +1,6 @@
 import { join, relative } from 'node:path'
 import { defineNuxtModule, useLogger } from '@nuxt/kit'
+import type { Nitro } from 'nitropack/types'
 import { findPrivateLookingPublicKeys, findPublicConfigLeaks } from './leak/public-config'
 import { findSecretLeaks, findSecretsInContents } from './leak/scan'
 import { collectGatewaySecrets, MIN_SECRET_LENGTH } from './leak/secrets'
@@ -45,7 +46,7 @@ export default defineNuxtModule<LeakGuardOptions>({
     nuxt.hook('nitro:init', (nitro) => {
       // `compiled` of the main Nitro instance is the last step of `nuxt build` and `nuxt generate`: it runs
       // after prerendering wrote its pages and after the client assets were copied into the public dir.
-      nitro.hooks.hook('compiled', async (built) => {
+      nitro.hooks.hook('compiled', async (built: Nitro) => {
         if (built.options.preset === 'nitro-prerender') return
         const { secrets, skipped } = readSecrets()
         for (const setting of skipped) logger.warn(`Leak check skips ${setting}: shorter than ${MIN_SECRET_LENGTH} characters, too short to search for`)
