@@ -9,9 +9,7 @@ const GENEROUS_LIMITS = {
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '10000',
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an unsealed session is inspected field by field
 async function unsealCookie(value: string): Promise<Record<string, any>> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
   return await unseal(globalThis.crypto, decodeURIComponent(value), TEST_SESSION_PASSWORD, defaults) as Record<string, any>
 }
 

@@ -1,6 +1,17 @@
 import { computed, toValue } from 'vue'
 import type { MaybeRefOrGetter } from 'vue'
 import type { CockpitModel, CockpitModelItem } from '../../shared/utils/cockpit-model'
+import type { CockpitGatewayError } from './useCockpitMutation'
+
+/**
+ * `error` of a failed read: Nuxt's error, whose `data` is the gateway's error body (`data.data.code`).
+ * Declared here because Nuxt's default changed (ofetch's `FetchError<any>` up to 4.4, `NuxtError<unknown>` from 4.5).
+ */
+export interface CockpitReadError extends Error {
+  statusCode?: number
+  statusMessage?: string
+  data?: CockpitGatewayError
+}
 
 /** List query, as the gateway accepts it. */
 export interface CockpitItemsQuery {
@@ -35,7 +46,7 @@ export function useCockpitItems<M extends CockpitModel>(model: M, query: MaybeRe
       ...(q.locale ? { locale: q.locale } : {}),
     }
   })
-  return useFetch<{ items: CockpitModelItem<M>[], total: number }>(routes.items(model.name), {
+  return useFetch<{ items: CockpitModelItem<M>[], total: number }, CockpitReadError>(routes.items(model.name), {
     query: params,
     key: computed(() => `cockpit:${model.name}:${JSON.stringify(params.value)}`),
   })
@@ -48,7 +59,7 @@ export function useCockpitItems<M extends CockpitModel>(model: M, query: MaybeRe
  */
 export function useCockpitItem<M extends CockpitModel>(model: M, id: MaybeRefOrGetter<string>) {
   const routes = useCockpitRoutes()
-  return useFetch<CockpitModelItem<M>>(() => routes.item(model.name, toValue(id)), {
+  return useFetch<CockpitModelItem<M>, CockpitReadError>(() => routes.item(model.name, toValue(id)), {
     key: computed(() => `cockpit:${model.name}:item:${toValue(id)}`),
   })
 }

@@ -36,7 +36,7 @@ function warnIfStateIsVolatile(): void {
   if (import.meta.prerender) return
   const storage = useStorage()
   if (storage.getMount('cockpit-gateway:state:').base || storage.getMount('data:').base) return
-  console.warn('[cockpit-gateway] storage: no `data` mount on this runtime, so session revocation and owner records stay in this instance\'s memory; mount a driver at cockpit-gateway:state (see Deploy in the README)')
+  console.warn('[cockpit-gateway] storage: no `data` mount on this runtime, so session revocation and owner records stay in this instance\'s memory; mount a persistent driver at cockpit-gateway:state (e.g. a KV namespace on Workers)')
 }
 
 interface RedisEvents {

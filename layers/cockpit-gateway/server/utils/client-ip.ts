@@ -42,7 +42,7 @@ export function getGatewayClientIp(event: H3Event, trustProxy: TrustProxySetting
   if (ip === UNKNOWN_CLIENT && !warnedUnknownClient && !import.meta.prerender) {
     // Bun, Deno, Workers and Netlify hand Nitro no socket address: every client would share one bucket.
     warnedUnknownClient = true
-    console.warn('[cockpit-gateway] the client address is unknown on this runtime, so per-IP rate limits are shared by all clients: set NUXT_COCKPIT_GATEWAY_TRUST_PROXY (see Deploy in the README)')
+    console.warn('[cockpit-gateway] the client address is unknown on this runtime, so per-IP rate limits are shared by all clients: set NUXT_COCKPIT_GATEWAY_TRUST_PROXY to the platform client-address header or the proxy hop count')
   }
   return ip
 }

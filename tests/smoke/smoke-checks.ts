@@ -1,0 +1,102 @@
+import { findLeaks, TestBrowser } from '../support/gateway-server'
+import type { RunningGateway } from '../support/gateway-server'
+
+/** The run-time env every smoke target gets on top of the emulator's `NUXT_COCKPIT_*` (plain http on loopback). */
+export const SMOKE_RUNTIME_ENV = {
+  NUXT_SESSION_COOKIE_SECURE: 'false',
+  NUXT_SESSION_NAME: 'cockpit-session',
+  NUXT_COCKPIT_GATEWAY_AUTH_FAILURE_DELAY: '50',
+  // Low enough that the third attempt for one username is refused.
+  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '2',
+} as const
+
+/** One check of {@link runSmokeChecks}. */
+export interface SmokeCheck {
+  name: string
+  ok: boolean
+  detail?: string
+}
+
+/**
+ * The deploy smoke test: what every preset must do against the emulator, in order: an anonymous read, a
+ * login, a save, an update by its owner (owner records live in the `state` storage), a logout whose
+ * cookie is refused afterwards (revocation, also `state`), a per-username login limit answering 429 with
+ * `Retry-After`, and no key or session password in any response or log line. Stops at the first failure.
+ * @param gateway the running target (only `url`, `origin`, `logs` and `secrets` are used)
+ * @param label written into the saved post's title
+ */
+export async function runSmokeChecks(gateway: RunningGateway, label: string): Promise<SmokeCheck[]> {
+  const browser = new TestBrowser(gateway)
+  const checks: SmokeCheck[] = []
+  const check = async (name: string, run: () => Promise<string | undefined>): Promise<boolean> => {
+    try {
+      const failure = await run()
+      checks.push({ name, ok: !failure, detail: failure })
+      return !failure
+    }
+    catch (error) {
+      checks.push({ name, ok: false, detail: `threw ${(error as Error).message}` })
+      return false
+    }
+  }
+  const expectStatus = (what: string, response: { status: number, text: string }, status: number) =>
+    response.status === status ? undefined : `${what}: expected ${status}, got ${response.status} ${response.text.slice(0, 200)}`
+
+  let id = ''
+  let loggedInCookie = ''
+  const steps: Array<[string, () => Promise<string | undefined>]> = [
+    ['anonymous read', async () => {
+      const list = await browser.request('/api/cockpit/items/posts')
+      return expectStatus('GET /api/cockpit/items/posts', list, 200)
+        ?? (list.json<{ items: unknown[] }>().items.length > 0 ? undefined : 'no items in the list')
+    }],
+    ['login', async () => {
+      const login = await browser.request('/api/auth/login', { json: { username: 'editor', password: 'editor-pass-123' } })
+      loggedInCookie = browser.cookieHeader()
+      return expectStatus('POST /api/auth/login', login, 200)
+        ?? (browser.cookies.has(SMOKE_RUNTIME_ENV.NUXT_SESSION_NAME) ? undefined : `no ${SMOKE_RUNTIME_ENV.NUXT_SESSION_NAME} cookie (got ${login.setCookies.length} Set-Cookie)`)
+    }],
+    ['session', async () => {
+      const session = await browser.request('/api/_auth/session')
+      return expectStatus('GET /api/_auth/session', session, 200)
+        ?? (session.json<{ user?: { role?: string } }>().user?.role === 'editor' ? undefined : `not the editor's session: ${session.text.slice(0, 200)}`)
+    }],
+    ['save', async () => {
+      const created = await browser.request('/api/cockpit/items/posts', { json: { title: `Smoke ${label}`, body: 'saved by the preset smoke test', published: true } })
+      id = created.status === 201 ? created.json<{ _id: string }>()._id : ''
+      return expectStatus('POST /api/cockpit/items/posts', created, 201) ?? (id ? undefined : 'no _id in the stored item')
+    }],
+    ['update own item', async () => {
+      const updated = await browser.request(`/api/cockpit/items/posts/${id}`, { method: 'PATCH', json: { title: `Smoke ${label} (edited)` } })
+      return expectStatus(`PATCH /api/cockpit/items/posts/${id}`, updated, 200)
+    }],
+    ['logout', async () => {
+      const logout = await browser.request('/api/auth/logout', { json: {} })
+      return expectStatus('POST /api/auth/logout', logout, 204)
+    }],
+    ['revoked cookie refused', async () => {
+      const replay = await browser.request('/api/cockpit/items/posts', { json: { title: 'after logout', published: true }, headers: { cookie: loggedInCookie } })
+      return expectStatus('POST with the logged-out cookie', replay, 401)
+    }],
+    ['rate limit', async () => {
+      const limit = Number(SMOKE_RUNTIME_ENV.NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT)
+      const username = `smoke-limit-${label}`
+      for (let attempt = 1; attempt <= limit; attempt++) {
+        const refused = await browser.request('/api/auth/login', { json: { username, password: 'wrong-password' } })
+        if (refused.status !== 401) return `failed login ${attempt} of ${limit}: expected 401, got ${refused.status} ${refused.text.slice(0, 200)}`
+      }
+      const limited = await browser.request('/api/auth/login', { json: { username, password: 'wrong-password' } })
+      const retryAfter = Number(limited.headers.get('retry-after'))
+      return expectStatus(`login ${limit + 1} for one username`, limited, 429)
+        ?? (Number.isInteger(retryAfter) && retryAfter > 0 ? undefined : `Retry-After is ${JSON.stringify(limited.headers.get('retry-after'))}`)
+    }],
+    ['no secret in responses or logs', async () => {
+      const leaks = findLeaks(gateway.secrets, browser.exchanges, gateway.logs)
+      return leaks.length ? `secrets found in: ${leaks.join(', ')}` : undefined
+    }],
+  ]
+  for (const [name, run] of steps) {
+    if (!await check(name, run)) break
+  }
+  return checks
+}
