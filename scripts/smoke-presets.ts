@@ -57,6 +57,15 @@ const started = Date.now()
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`
 const log = (message: string) => console.log(`[presets ${seconds(started).padStart(7)}] ${message}`)
 
+// Builds into other folders still resolve the app's tsconfig through `.nuxt/tsconfig.*.json`: a fresh clone needs them.
+if (!existsSync(join(ROOT, '.nuxt', 'tsconfig.app.json'))) {
+  log('generating .nuxt types (nuxt prepare)')
+  if (spawnSync('npx', ['nuxt', 'prepare'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) {
+    console.error('nuxt prepare failed')
+    process.exit(1)
+  }
+}
+
 const { emulator, env: cockpitEnv } = await startEmbeddedCockpit(2)
 log(`Cockpit emulator (v2) on ${emulator.url}; builds in ${outRoot}`)
 
