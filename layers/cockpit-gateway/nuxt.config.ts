@@ -29,7 +29,7 @@ export default defineNuxtConfig({
     cockpitGateway: {
       /** Extra allowed origins for state-changing requests, comma-separated (`NUXT_COCKPIT_GATEWAY_SITE_ORIGINS`); the request's own origin is always allowed. */
       siteOrigins: '',
-      /** `false` | hop count | CIDR list | `cf-connecting-ip` | `x-real-ip` (`NUXT_COCKPIT_GATEWAY_TRUST_PROXY`). */
+      /** `false` | hop count | CIDR list | `cf-connecting-ip` | `x-real-ip` | `x-nf-client-connection-ip` (`NUXT_COCKPIT_GATEWAY_TRUST_PROXY`). */
       trustProxy: false as boolean | number | string | string[],
       /** Redis URL for rate limits, cache and session state across instances (`NUXT_COCKPIT_GATEWAY_REDIS_URL`). */
       redisUrl: '',

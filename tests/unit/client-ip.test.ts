@@ -117,6 +117,12 @@ describe('getGatewayClientIp: platform headers', () => {
     expect(ip('cf-connecting-ip', '172.64.0.1', { 'cf-connecting-ip': 'garbage' })).toBe('172.64.0.1')
   })
 
+  it('x-nf-client-connection-ip (Netlify): the header, not X-Forwarded-For; the socket when missing', () => {
+    expect(ip('x-nf-client-connection-ip', '10.0.0.1', { 'x-nf-client-connection-ip': '198.51.100.9', 'x-forwarded-for': '1.1.1.1' })).toBe('198.51.100.9')
+    expect(ip('x-nf-client-connection-ip', '10.0.0.1', { 'x-forwarded-for': '1.1.1.1' })).toBe('10.0.0.1')
+    expect(parseTrustProxy('X-NF-Client-Connection-IP')).toBe('x-nf-client-connection-ip')
+  })
+
   it('x-real-ip: the header, not cf-connecting-ip', () => {
     expect(ip('x-real-ip', '10.0.0.1', { 'x-real-ip': '198.51.100.3', 'cf-connecting-ip': '1.1.1.1' })).toBe('198.51.100.3')
     expect(ip('x-real-ip', '10.0.0.1')).toBe('10.0.0.1')

@@ -7,12 +7,16 @@ import { getRequestHeader, getRequestIP } from 'h3'
  * - a hop count `N`: exactly N reverse proxies stand in front, each appending its peer to
  *   `X-Forwarded-For`; the client is N hops to the left of the socket address.
  * - a list of CIDRs (IPv4 and IPv6): proxies inside them are skipped, right to left.
- * - `'cf-connecting-ip'` / `'x-real-ip'`: the platform sets this header and strips it from clients;
- *   only safe when the app cannot be reached except through that platform.
+ * - a platform header (`'cf-connecting-ip'` on Cloudflare, `'x-real-ip'` on Vercel or behind nginx,
+ *   `'x-nf-client-connection-ip'` on Netlify): the platform sets it and strips it from clients; only
+ *   safe when the app cannot be reached except through that platform.
  */
-export type TrustProxySetting = false | number | string[] | 'cf-connecting-ip' | 'x-real-ip'
+export type TrustProxySetting = false | number | string[] | PlatformClientHeader
 
-const PLATFORM_HEADERS = ['cf-connecting-ip', 'x-real-ip'] as const
+const PLATFORM_HEADERS = ['cf-connecting-ip', 'x-real-ip', 'x-nf-client-connection-ip'] as const
+
+/** A header a hosting platform sets to the client's address. */
+export type PlatformClientHeader = (typeof PLATFORM_HEADERS)[number]
 /** Generous: more hops than any real deployment, small enough to catch a typo. */
 const MAX_TRUSTED_HOPS = 32
 const UNKNOWN_CLIENT = 'unknown'
@@ -53,7 +57,7 @@ function resolveClientIp(event: H3Event, trustProxy: TrustProxySetting): string 
   const socket = parseAddress(getRequestIP(event, { xForwardedFor: false }) ?? '')
   const fallback = socket ? formatIp(socket) : UNKNOWN_CLIENT
 
-  if (trustProxy === 'cf-connecting-ip' || trustProxy === 'x-real-ip') {
+  if (typeof trustProxy === 'string') {
     const fromHeader = parseAddress(getRequestHeader(event, trustProxy) ?? '')
     return fromHeader ? formatIp(fromHeader) : fallback
   }
@@ -89,7 +93,7 @@ function resolveClientIp(event: H3Event, trustProxy: TrustProxySetting): string 
  *
  * Accepts `false`, `'false'`, `''`, `0`, `undefined` (→ `false`); a hop count (`1`, `'2'`); CIDRs as
  * an array or a comma-separated string (`'10.0.0.0/8, fd00::/8'`, a bare address meaning /32 or
- * /128); `'cf-connecting-ip'`; `'x-real-ip'`. `true` is refused: it would trust a spoofable header.
+ * /128); `'cf-connecting-ip'`, `'x-real-ip'`, `'x-nf-client-connection-ip'`. `true` is refused: it would trust a spoofable header.
  * @param value the raw setting
  * @throws TypeError naming what is wrong, on anything else
  */
@@ -119,7 +123,7 @@ export function parseTrustProxy(value: unknown): TrustProxySetting {
   return parseCidrList(text.split(','))
 }
 
-const TRUST_PROXY_ERROR = 'Invalid trustProxy setting: expected false, a hop count, trusted proxy CIDRs, "cf-connecting-ip" or "x-real-ip"'
+const TRUST_PROXY_ERROR = 'Invalid trustProxy setting: expected false, a hop count, trusted proxy CIDRs, "cf-connecting-ip", "x-real-ip" or "x-nf-client-connection-ip"'
 
 function parseHopCount(value: number): TrustProxySetting {
   if (!Number.isInteger(value) || value < 0 || value > MAX_TRUSTED_HOPS) {
