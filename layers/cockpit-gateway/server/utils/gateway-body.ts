@@ -25,6 +25,20 @@ function badBody(statusCode: number, statusMessage: string, code: string, issues
   throw createError({ statusCode, statusMessage, data: issues ? { code, issues } : { code } })
 }
 
+/** What a request body is, by its content type: JSON (`application/json`, `*+json`), an urlencoded form, or anything else. */
+export type GatewayBodyKind = 'json' | 'form' | 'other'
+
+/**
+ * The kind of the request's body, from its `Content-Type` (parameters and case ignored). One reading for
+ * the CSRF guard, the body reader and the login route's choice between JSON and redirects.
+ * @param event the request
+ */
+export function getGatewayBodyKind(event: H3Event): GatewayBodyKind {
+  const contentType = (getRequestHeader(event, 'content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase()
+  if (contentType === 'application/json' || /^application\/[\w.+-]+\+json$/.test(contentType)) return 'json'
+  return contentType === 'application/x-www-form-urlencoded' ? 'form' : 'other'
+}
+
 /** How a body may be sent to a route. */
 export interface ReadGatewayBodyOptions {
   /** Also accept `application/x-www-form-urlencoded` (HTML form posts). @default false */
@@ -43,9 +57,9 @@ export interface ReadGatewayBodyOptions {
  */
 export async function readGatewayBody<S extends z.ZodType>(event: H3Event, schema: S, options: ReadGatewayBodyOptions = {}): Promise<{ data: z.infer<S>, form: boolean }> {
   const { limits } = useGatewayConfig(event)
-  const contentType = (getRequestHeader(event, 'content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase()
-  const isJson = contentType === 'application/json' || /^application\/[\w.+-]+\+json$/.test(contentType)
-  const isForm = options.form === true && contentType === 'application/x-www-form-urlencoded'
+  const kind = getGatewayBodyKind(event)
+  const isJson = kind === 'json'
+  const isForm = options.form === true && kind === 'form'
   if (!isJson && !isForm) badBody(415, 'Unsupported media type', 'UNSUPPORTED_MEDIA_TYPE')
   const declared = Number(getRequestHeader(event, 'content-length') ?? 0)
   if (declared > limits.bodySize) badBody(413, 'Payload too large', 'PAYLOAD_TOO_LARGE')

@@ -1,5 +1,6 @@
 import { createError, getRequestHeader, getRequestURL } from 'h3'
 import type { H3Event } from 'h3'
+import { getGatewayBodyKind } from './gateway-body'
 import { useGatewayConfig } from './gateway-config'
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -34,10 +35,8 @@ export function requireSameOriginRequest(event: H3Event, allowForm = false): voi
     if (site !== 'same-origin') forbidden('ORIGIN_MISMATCH')
   }
   if (event.method === 'DELETE') return
-  const contentType = (getRequestHeader(event, 'content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase()
-  const json = contentType === 'application/json' || /^application\/[\w.+-]+\+json$/.test(contentType)
-  const form = allowForm && contentType === 'application/x-www-form-urlencoded'
-  if (!json && !form) {
+  const kind = getGatewayBodyKind(event)
+  if (kind !== 'json' && !(allowForm && kind === 'form')) {
     throw createError({ statusCode: 415, statusMessage: 'Unsupported media type', data: { code: 'UNSUPPORTED_MEDIA_TYPE' } })
   }
 }

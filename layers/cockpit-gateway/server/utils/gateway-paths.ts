@@ -24,7 +24,7 @@ export function getGatewayRoutePrefixes(event?: H3Event): GatewayRoutePrefixes {
  * @param event the request
  */
 export function isGatewayPath(event: H3Event): boolean {
-  const pathname = event.path.split('?', 1)[0]!
+  const pathname = getGatewayPathname(event)
   const { prefix, authPrefix } = getGatewayRoutePrefixes(event)
   return [prefix, authPrefix, '/api/_auth'].some(base => pathname === base || pathname.startsWith(`${base}/`))
 }

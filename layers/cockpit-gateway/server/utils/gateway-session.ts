@@ -11,13 +11,18 @@ interface UserSessionState {
   revoked?: Record<string, number>
 }
 
+/** A session that can't be checked is neither accepted nor thrown away: 503 `SESSION_STORE_UNAVAILABLE`. */
+function sessionStoreUnavailable() {
+  return createError({ statusCode: 503, statusMessage: 'Session store unavailable', data: { code: 'SESSION_STORE_UNAVAILABLE' } })
+}
+
 async function writeUserState(userId: string, state: UserSessionState): Promise<void> {
   try {
     // No TTL: the version must outlive every cookie, or an old one would match again.
     await useGatewayStorage('state').setItem(stateKey(userId), state)
   }
   catch {
-    throw createError({ statusCode: 503, statusMessage: 'Session store unavailable', data: { code: 'SESSION_STORE_UNAVAILABLE' } })
+    throw sessionStoreUnavailable()
   }
 }
 
@@ -36,13 +41,13 @@ function stateKey(userId: string): string {
   return `sessions:${encodeURIComponent(userId)}`
 }
 
-/** The user's revocation state; a store failure is a 503 (`SESSION_STORE_UNAVAILABLE`): a session that can't be checked is neither accepted nor thrown away. */
+/** The user's revocation state; a store failure is a 503 (see {@link sessionStoreUnavailable}). */
 async function readUserState(userId: string): Promise<UserSessionState> {
   try {
     return (await useGatewayStorage('state').getItem<UserSessionState>(stateKey(userId))) ?? { version: 0 }
   }
   catch {
-    throw createError({ statusCode: 503, statusMessage: 'Session store unavailable', data: { code: 'SESSION_STORE_UNAVAILABLE' } })
+    throw sessionStoreUnavailable()
   }
 }
 

@@ -1,9 +1,9 @@
-import { getRequestHeader, sendRedirect } from 'h3'
+import { sendRedirect } from 'h3'
 import { loginSchema } from '../../../shared/types/cockpit-login'
 
 export default defineEventHandler(async (event) => {
   // An HTML form post gets redirects (success and failure alike); JSON callers get JSON.
-  const form = (getRequestHeader(event, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded')
+  const form = getGatewayBodyKind(event) === 'form'
   let redirect: string | undefined
   try {
     const { data } = await readGatewayBody(event, loginSchema, { form: true })
