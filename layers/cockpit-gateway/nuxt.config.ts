@@ -44,6 +44,8 @@ export default defineNuxtConfig({
         idleTimeout: 30 * 60,
         /** How stale `lastSeenAt` may get before the cookie is resealed, seconds; capped at a quarter of the idle timeout. */
         refreshInterval: 60,
+        /** How long a user's revocation state is trusted in memory, ms, at most 1000: a logout on another instance takes effect within this bound (this instance's own at once). */
+        revocationCheckInterval: 1000,
         /** Cockpit role (v2) or group (v1) → gateway role, JSON (`NUXT_COCKPIT_GATEWAY_AUTH_ROLE_MAP`). Unlisted → `guest`. */
         roleMap: { admin: 'admin', editor: 'editor' } as Record<string, string>,
         /** `local` provider users, JSON `[{"username","name","role","passwordHash"}]` (`NUXT_COCKPIT_GATEWAY_AUTH_LOCAL_USERS`). */
@@ -70,6 +72,8 @@ export default defineNuxtConfig({
         maxAge: 60,
         /** Seconds a stale copy may still be served (in the background refresh and when Cockpit is down). */
         staleMaxAge: 24 * 60 * 60,
+        /** How often, ms (at most 1000), an instance re-reads a model's cache generation from a shared store: an invalidation by another instance shows within this bound (this instance's own at once). */
+        invalidationCheckInterval: 1000,
       },
       limits: {
         /** Default page size of list reads. */

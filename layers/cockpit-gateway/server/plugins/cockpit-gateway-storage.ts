@@ -24,6 +24,7 @@ export default defineNitroPlugin(async () => {
     watchRedisConnection(driver.getInstance?.() as RedisEvents | undefined, area)
     storage.mount(mountPoint, driver)
   }
+  resetGatewayStorageViews()
   console.info('[cockpit-gateway] storage: Redis (rate limits, cache, session state)')
 })
 

@@ -9,13 +9,20 @@ export interface GatewayRoutePrefixes {
   authPrefix: string
 }
 
+let prefixes: GatewayRoutePrefixes | undefined
+let gatewayBases: string[] | undefined
+
 /**
- * The route prefixes of this build.
- * @param event the request
+ * The route prefixes of this build. They are build-time options (the routes are registered under them),
+ * so they are read once from the shared config, never cloned per request.
+ * @param _event the request (unused: kept for callers that pass it)
  */
-export function getGatewayRoutePrefixes(event?: H3Event): GatewayRoutePrefixes {
-  const { prefix, authPrefix } = useRuntimeConfig(event).public.cockpitGateway as GatewayRoutePrefixes
-  return { prefix, authPrefix }
+export function getGatewayRoutePrefixes(_event?: H3Event): GatewayRoutePrefixes {
+  if (!prefixes) {
+    const { prefix, authPrefix } = useRuntimeConfig().public.cockpitGateway as GatewayRoutePrefixes
+    prefixes = Object.freeze({ prefix, authPrefix })
+  }
+  return prefixes
 }
 
 /**
@@ -25,8 +32,14 @@ export function getGatewayRoutePrefixes(event?: H3Event): GatewayRoutePrefixes {
  */
 export function isGatewayPath(event: H3Event): boolean {
   const pathname = getGatewayPathname(event)
-  const { prefix, authPrefix } = getGatewayRoutePrefixes(event)
-  return [prefix, authPrefix, '/api/_auth'].some(base => pathname === base || pathname.startsWith(`${base}/`))
+  if (!gatewayBases) {
+    const { prefix, authPrefix } = getGatewayRoutePrefixes()
+    gatewayBases = [prefix, authPrefix, '/api/_auth']
+  }
+  for (const base of gatewayBases) {
+    if (pathname.startsWith(base) && (pathname.length === base.length || pathname.charCodeAt(base.length) === 47 /* / */)) return true
+  }
+  return false
 }
 
 /**
@@ -34,5 +47,7 @@ export function isGatewayPath(event: H3Event): boolean {
  * @param event the request
  */
 export function getGatewayPathname(event: H3Event): string {
-  return event.path.split('?', 1)[0]!
+  const path = event.path
+  const query = path.indexOf('?')
+  return query === -1 ? path : path.slice(0, query)
 }

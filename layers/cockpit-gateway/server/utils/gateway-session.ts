@@ -1,8 +1,9 @@
-import { createError, getCookie } from 'h3'
-import type { H3Event } from 'h3'
+import { createError, getCookie, unsealSession } from 'h3'
+import type { H3Event, SessionConfig } from 'h3'
 import type { User, UserSession } from '#auth-utils'
-import { useRuntimeConfig } from 'nitropack/runtime'
-import { useGatewayConfig } from './gateway-config'
+import { defu } from 'defu'
+import { LRUCache } from 'lru-cache'
+import { useGatewayConfig, useGatewayRuntimeConfig } from './gateway-config'
 import { useGatewayStorage } from './gateway-storage'
 
 /** What the state store keeps per user: the revocation version and revoked single sessions (sid → expiry ms). */
@@ -14,16 +15,6 @@ interface UserSessionState {
 /** A session that can't be checked is neither accepted nor thrown away: 503 `SESSION_STORE_UNAVAILABLE`. */
 function sessionStoreUnavailable() {
   return createError({ statusCode: 503, statusMessage: 'Session store unavailable', data: { code: 'SESSION_STORE_UNAVAILABLE' } })
-}
-
-async function writeUserState(userId: string, state: UserSessionState): Promise<void> {
-  try {
-    // No TTL: the version must outlive every cookie, or an old one would match again.
-    await useGatewayStorage('state').setItem(stateKey(userId), state)
-  }
-  catch {
-    throw sessionStoreUnavailable()
-  }
 }
 
 /** A session that passed every server-side check. */
@@ -41,18 +32,94 @@ function stateKey(userId: string): string {
   return `sessions:${encodeURIComponent(userId)}`
 }
 
-/** The user's revocation state; a store failure is a 503 (see {@link sessionStoreUnavailable}). */
-async function readUserState(userId: string): Promise<UserSessionState> {
+// Revocation state, read through an in-process cache: a check at most once per `revocationCheckInterval`
+// per user and instance (one read for a burst, not one per request). What this instance writes is seen at
+// once; what another instance writes (logout elsewhere) within that interval, at most 1 s by config.
+const stateCache = new LRUCache<string, { state: UserSessionState, checkedAt: number }>({ max: 10_000 })
+const stateReads = new Map<string, Promise<UserSessionState>>()
+
+async function readStoredUserState(userId: string): Promise<UserSessionState> {
   try {
-    return (await useGatewayStorage('state').getItem<UserSessionState>(stateKey(userId))) ?? { version: 0 }
+    const state = (await useGatewayStorage('state').getItem<UserSessionState>(stateKey(userId))) ?? { version: 0 }
+    stateCache.set(userId, { state, checkedAt: Date.now() })
+    return state
   }
   catch {
     throw sessionStoreUnavailable()
   }
 }
 
-function sessionCookieName(event: H3Event): string {
-  return useRuntimeConfig(event).session.name as string
+/** The user's revocation state, at most `revocationCheckInterval` ms old; a store failure is a 503. */
+function readUserState(event: H3Event, userId: string): Promise<UserSessionState> | UserSessionState {
+  const cached = stateCache.get(userId)
+  if (cached && Date.now() - cached.checkedAt < useGatewayConfig(event).auth.revocationCheckInterval) return cached.state
+  let read = stateReads.get(userId)
+  if (!read) {
+    read = readStoredUserState(userId).finally(() => stateReads.delete(userId))
+    stateReads.set(userId, read)
+  }
+  return read
+}
+
+async function writeUserState(userId: string, state: UserSessionState): Promise<void> {
+  try {
+    // No TTL: the version must outlive every cookie, or an old one would match again.
+    await useGatewayStorage('state').setItem(stateKey(userId), state)
+  }
+  catch {
+    stateCache.delete(userId)
+    throw sessionStoreUnavailable()
+  }
+  stateCache.set(userId, { state, checkedAt: Date.now() })
+}
+
+/** h3's session as unsealed from a cookie. */
+interface UnsealedSession {
+  id: string
+  createdAt: number
+  data: UserSession
+}
+
+/** The session config nuxt-auth-utils uses (its password may come from env only), built once per config. */
+const sessionConfigs = new WeakMap<object, SessionConfig & { name: string }>()
+
+function getSessionConfig(event: H3Event): SessionConfig & { name: string } {
+  const runtimeConfig = useGatewayRuntimeConfig(event)
+  let config = sessionConfigs.get(runtimeConfig)
+  if (!config) {
+    const envPassword = process.env[`${(runtimeConfig.nitro as { envPrefix?: string } | undefined)?.envPrefix || 'NUXT_'}SESSION_PASSWORD`]
+    config = defu({ password: envPassword }, runtimeConfig.session) as SessionConfig & { name: string }
+    sessionConfigs.set(runtimeConfig, config)
+  }
+  return config
+}
+
+// Verified seals: the same cookie always unseals to the same data, so the unseal (a PBKDF2 derivation,
+// an HMAC and an AES decryption in Web Crypto) runs once per cookie, not once per request. Only what
+// never changes for a cookie is kept; expiry, idle timeout and revocation are checked on every request.
+const verifiedSeals = new LRUCache<string, { session: UnsealedSession, expiresAt: number }>({ max: 10_000 })
+
+/** When iron says a seal expires (`Fe26.2*…*<expiration ms>*…`), or `Infinity` without one. */
+function sealExpiry(sealed: string): number {
+  const expiration = Number(sealed.split('*', 6)[5])
+  return expiration > 0 ? expiration : Infinity
+}
+
+async function unsealCookie(event: H3Event, config: SessionConfig, sealed: string): Promise<UnsealedSession | null> {
+  const now = Date.now()
+  const cached = verifiedSeals.get(sealed)
+  if (cached && cached.expiresAt > now) return cached.session
+  let session: UnsealedSession
+  try {
+    session = await unsealSession(event, config, sealed) as UnsealedSession
+  }
+  catch {
+    return null
+  }
+  if (!session?.id || typeof session.data !== 'object' || session.data === null) return null
+  const expiresAt = Math.min(sealExpiry(sealed), config.maxAge ? session.createdAt + config.maxAge * 1000 : Infinity)
+  verifiedSeals.set(sealed, { session, expiresAt })
+  return session
 }
 
 function isComplete(session: UserSession): session is UserSession & GatewaySession {
@@ -65,8 +132,9 @@ function isComplete(session: UserSession): session is UserSession & GatewaySessi
  * `null`. Never throws for a bad cookie: an expired, revoked or tampered one is cleared. Throws 503
  * `SESSION_STORE_UNAVAILABLE` only when the revocation store cannot be read.
  *
- * Cost: nothing at all without a session cookie; one unseal and one state read with one; a reseal only
- * when `lastSeenAt` is older than the refresh interval, so the common request never reseals.
+ * Cost: nothing at all without a session cookie; with one, an unseal the first time a cookie is seen
+ * (then a cache lookup), a revocation check at most once per `revocationCheckInterval`, and a reseal only
+ * when `lastSeenAt` is older than the refresh interval.
  * @param event the request
  */
 export async function getGatewaySession(event: H3Event): Promise<GatewaySession | null> {
@@ -76,29 +144,41 @@ export async function getGatewaySession(event: H3Event): Promise<GatewaySession 
   return session
 }
 
+/** Hands h3 the session this request carries, so that nuxt-auth-utils' set/clear never unseal it again. */
+function primeRequestSession(event: H3Event, name: string, session: UnsealedSession | null): void {
+  const sessions = (event.context.sessions ??= Object.create(null)) as Record<string, unknown>
+  sessions[name] = session
+    ? { id: session.id, createdAt: session.createdAt, data: { ...session.data } }
+    : { id: '', createdAt: 0, data: Object.create(null) }
+}
+
+async function endInvalidSession(event: H3Event): Promise<null> {
+  await clearUserSession(event)
+  event.context.cockpitGatewaySessionEnded = true
+  return null
+}
+
 async function readValidSession(event: H3Event): Promise<GatewaySession | null> {
-  if (!getCookie(event, sessionCookieName(event))) return null
-  const session = await getUserSession(event)
-  if (!isComplete(session)) {
-    await clearUserSession(event)
-    event.context.cockpitGatewaySessionEnded = true
-    return null
-  }
+  const sessionConfig = getSessionConfig(event)
+  const sealed = getCookie(event, sessionConfig.name)
+  if (!sealed) return null
+  const unsealed = await unsealCookie(event, sessionConfig, sealed)
+  primeRequestSession(event, sessionConfig.name, unsealed)
+  const session = unsealed?.data
+  if (!session || !isComplete(session)) return endInvalidSession(event)
   const { auth } = useGatewayConfig(event)
   const now = Date.now()
-  const expired = now - session.loggedInAt > auth.maxAge * 1000 || now - session.lastSeenAt > auth.idleTimeout * 1000
-  const state = expired ? null : await readUserState(session.user.id)
-  if (!state || state.version !== session.version || state.revoked?.[session.sid]) {
-    await clearUserSession(event)
-    event.context.cockpitGatewaySessionEnded = true
-    return null
-  }
+  if (now - session.loggedInAt > auth.maxAge * 1000 || now - session.lastSeenAt > auth.idleTimeout * 1000) return endInvalidSession(event)
+  const state = await readUserState(event, session.user.id)
+  if (state.version !== session.version || state.revoked?.[session.sid]) return endInvalidSession(event)
+  let lastSeenAt = session.lastSeenAt
   const refreshAfter = Math.min(auth.refreshInterval, auth.idleTimeout / 4) * 1000
-  if (now - session.lastSeenAt > refreshAfter) {
+  if (now - lastSeenAt > refreshAfter) {
     await setUserSession(event, { lastSeenAt: now })
-    session.lastSeenAt = now
+    lastSeenAt = now
   }
-  return { user: session.user, loggedInAt: session.loggedInAt, lastSeenAt: session.lastSeenAt, version: session.version, sid: session.sid }
+  // A copy: the verified-seal cache shares `session`, and hooks (nuxt-auth-utils' `fetch`) may change what they get.
+  return { user: { ...session.user }, loggedInAt: session.loggedInAt, lastSeenAt, version: session.version, sid: session.sid }
 }
 
 /**
@@ -136,11 +216,12 @@ export async function requireRole(event: H3Event, ...roles: string[]): Promise<U
  * @param user the authenticated user
  */
 export async function startGatewaySession(event: H3Event, user: User): Promise<GatewaySession> {
-  const { version } = await readUserState(user.id)
+  // Fresh, not cached: a logout-everywhere on another instance a moment ago must not stamp a stale version.
+  const { version } = await readStoredUserState(user.id)
   await clearUserSession(event)
   // h3 would otherwise re-read the request's old cookie and keep its id and creation time.
   const sessions = (event.context.sessions ??= Object.create(null)) as Record<string, unknown>
-  sessions[sessionCookieName(event)] = { id: crypto.randomUUID(), createdAt: Date.now(), data: Object.create(null) }
+  sessions[getSessionConfig(event).name] = { id: crypto.randomUUID(), createdAt: Date.now(), data: Object.create(null) }
   const now = Date.now()
   const session: GatewaySession = { user: { id: user.id, name: user.name, role: user.role }, loggedInAt: now, lastSeenAt: now, version, sid: crypto.randomUUID() }
   await setUserSession(event, { ...session })
@@ -157,7 +238,7 @@ export async function endGatewaySession(event: H3Event): Promise<void> {
   const session = await getGatewaySession(event)
   if (session) {
     const { auth } = useGatewayConfig(event)
-    const state = await readUserState(session.user.id)
+    const state = await readStoredUserState(session.user.id)
     const now = Date.now()
     const revoked = Object.fromEntries(Object.entries(state.revoked ?? {}).filter(([, expiresAt]) => expiresAt > now))
     revoked[session.sid] = session.loggedInAt + auth.maxAge * 1000
@@ -173,7 +254,7 @@ export async function endGatewaySession(event: H3Event): Promise<void> {
  * @param userId the user's id
  */
 export async function revokeAllGatewaySessions(event: H3Event, userId: string): Promise<void> {
-  const state = await readUserState(userId)
+  const state = await readStoredUserState(userId)
   await writeUserState(userId, { version: state.version + 1 })
   await clearUserSession(event)
   event.context[CONTEXT_KEY] = null
