@@ -1,10 +1,12 @@
 import type { H3Event } from 'h3'
+import { LRUCache } from 'lru-cache'
 import { isCockpitError } from './cockpit-errors'
 import { useGatewayConfig } from './gateway-config'
 import { useGatewayStorage } from './gateway-storage'
 
-interface CacheEntry<T> {
-  value: T
+/** A cached answer as stored: the response body, already serialised, so a hit is sent as stored. */
+interface CacheEntry {
+  body: string
   storedAt: number
   generation: string
 }
@@ -24,9 +26,21 @@ function isOutage(error: unknown): boolean {
   return typeof code === 'string' && OUTAGE_CODES.has(code)
 }
 
+// The hot copy of recent answers in this process, in front of the configured cache store (memory by
+// default, Redis for several instances): a hit costs one map lookup, no store round trip and no JSON
+// parse. Bounded by count and by bytes.
+const hot = new LRUCache<string, CacheEntry>({ max: 1000, maxSize: 32 * 1024 * 1024, sizeCalculation: entry => entry.body.length + 64 })
+
 // Strict single flight: at most one upstream call per key and instance at any moment, whether for a
-// cold miss or a background refresh (Nitro's cached handlers let dozens through on one expiry).
-const inflight = new Map<string, Promise<unknown>>()
+// cold miss or a background refresh (Nitro's cached handlers let dozens through on one expiry). The hot
+// copy is updated in the same tick the call ends, before the flight is forgotten, so a request that saw
+// the old entry can never start a second call for the same expiry.
+const inflight = new Map<string, Promise<string>>()
+
+// Each model's cache generation as this instance last read it from the store; re-read at most once per
+// `cache.invalidationCheckInterval`, so an invalidation by another instance is seen within that bound.
+const generations = new Map<string, { value: string, checkedAt: number }>()
+const generationReads = new Map<string, Promise<string>>()
 
 let storeDown = false
 
@@ -38,28 +52,46 @@ function noteCacheStore(up: boolean): void {
   else console.error('[cockpit-gateway] cache store unavailable; public reads go to Cockpit uncached until it is back')
 }
 
-async function readGeneration(model: string): Promise<string> {
-  return (await useGatewayStorage('cache').getItem<string>(`gen:${model}`)) ?? '0'
+function currentGeneration(model: string, recheckAfter: number): string | Promise<string> {
+  const known = generations.get(model)
+  if (known && Date.now() - known.checkedAt < recheckAfter) return known.value
+  let read = generationReads.get(model)
+  if (!read) {
+    read = (async () => {
+      try {
+        const value = (await useGatewayStorage('cache').getItem<string>(`gen:${model}`)) ?? '0'
+        generations.set(model, { value: String(value), checkedAt: Date.now() })
+        return String(value)
+      }
+      finally {
+        generationReads.delete(model)
+      }
+    })()
+    generationReads.set(model, read)
+  }
+  return read
 }
 
-/** One upstream call per flight key at a time; the answer is stored under `storageKey` unless it is null. */
-function fetchOnce<T>(flightKey: string, generation: string, storageKey: string | null, fetcher: () => Promise<T>, staleMaxAge: number): Promise<T> {
-  let flight = inflight.get(flightKey) as Promise<T> | undefined
+function isEntry(value: unknown): value is CacheEntry {
+  const entry = value as CacheEntry | null
+  return !!entry && typeof entry.body === 'string' && typeof entry.storedAt === 'number' && typeof entry.generation === 'string'
+}
+
+/** One upstream call per flight key at a time; the answer is kept under `storageKey` unless it is null. */
+function fetchOnce(event: H3Event, flightKey: string, generation: string, storageKey: string | null, fetcher: () => Promise<string>, ttl: number): Promise<string> {
+  let flight = inflight.get(flightKey)
   if (!flight) {
     flight = (async () => {
       try {
-        const value = await fetcher()
+        const body = await fetcher()
         if (storageKey) {
-          const entry: CacheEntry<T> = { value, storedAt: Date.now(), generation }
-          // A good answer is not thrown away because the cache could not keep it.
-          try {
-            await useGatewayStorage('cache').setItem(storageKey, entry, { ttl: staleMaxAge })
-          }
-          catch {
-            noteCacheStore(false)
-          }
+          const entry: CacheEntry = { body, storedAt: Date.now(), generation }
+          hot.set(storageKey, entry)
+          // A good answer is not thrown away because the store could not keep it.
+          const write = useGatewayStorage('cache').setItem(storageKey, entry, { ttl }).catch(() => noteCacheStore(false))
+          event.waitUntil?.(write)
         }
-        return value
+        return body
       }
       finally {
         inflight.delete(flightKey)
@@ -73,54 +105,68 @@ function fetchOnce<T>(flightKey: string, generation: string, storageKey: string 
 /**
  * A shared, cached public read with stale-while-revalidate: fresh for `cache.maxAge` seconds, then served
  * stale while one background call refreshes it, and served stale (status `stale-error`) when Cockpit is
- * down. Concurrent misses share one upstream call. Writes and the webhook invalidate a model at once.
- * When the cache store fails (Redis down), reads go to Cockpit uncached (status `bypass`), like the read
- * rate limit, which fails open. Only for reads that do not depend on the session.
- * @param event the request (for `waitUntil` of background refreshes)
+ * down. Concurrent misses share one upstream call. Writes and the webhook invalidate a model at once on
+ * this instance, and within `cache.invalidationCheckInterval` on instances sharing the store. When the
+ * cache store fails (Redis down), reads go to Cockpit uncached (status `bypass`), like the read rate
+ * limit, which fails open. Only for reads that do not depend on the session.
+ * @param event the request (for `waitUntil` of background work)
  * @param model model name (the invalidation unit)
  * @param key what identifies the read within the model (normalised query)
- * @param fetcher the upstream read
+ * @param fetcher the upstream read, resolving the response body as it will be sent
  */
-export async function getCachedCockpitRead<T>(event: H3Event, model: string, key: string, fetcher: () => Promise<T>): Promise<{ value: T, status: CockpitCacheStatus }> {
+export async function getCachedCockpitRead(event: H3Event, model: string, key: string, fetcher: () => Promise<string>): Promise<{ body: string, status: CockpitCacheStatus }> {
   const { cache } = useGatewayConfig(event)
-  const storage = useGatewayStorage('cache')
   const storageKey = `entry:${model}:${key}`
   let generation: string
-  let entry: CacheEntry<T> | null
+  let entry: CacheEntry | undefined
+  let previous: CacheEntry | undefined
   try {
-    generation = await readGeneration(model)
-    entry = await storage.getItem<CacheEntry<T>>(storageKey)
+    generation = await currentGeneration(model, cache.invalidationCheckInterval)
+    previous = entry = hot.get(storageKey)
+    if (entry?.generation !== generation) {
+      const stored = await useGatewayStorage('cache').getItem(storageKey)
+      if (isEntry(stored)) {
+        previous = stored
+        if (stored.generation === generation) hot.set(storageKey, entry = stored)
+        else entry = undefined
+      }
+      else {
+        entry = undefined
+      }
+    }
   }
   catch {
     noteCacheStore(false)
-    return { value: await fetchOnce(`bypass:${storageKey}`, '', null, fetcher, 0), status: 'bypass' }
+    return { body: await fetchOnce(event, `bypass:${storageKey}`, '', null, fetcher, 0), status: 'bypass' }
   }
   noteCacheStore(true)
   const flightKey = `${generation}:${storageKey}`
-  const usable = entry && entry.generation === generation ? entry : null
-  const age = usable ? (Date.now() - usable.storedAt) / 1000 : Infinity
-  if (usable && age <= cache.maxAge) return { value: usable.value, status: 'hit' }
-  if (usable && age <= cache.maxAge + cache.staleMaxAge) {
-    const refresh = fetchOnce(flightKey, generation, storageKey, fetcher, cache.maxAge + cache.staleMaxAge).catch(() => {})
-    event.waitUntil?.(refresh)
-    return { value: usable.value, status: 'stale' }
+  const ttl = cache.maxAge + cache.staleMaxAge
+  const age = entry ? (Date.now() - entry.storedAt) / 1000 : Infinity
+  if (entry && age <= cache.maxAge) return { body: entry.body, status: 'hit' }
+  if (entry && age <= ttl) {
+    event.waitUntil?.(fetchOnce(event, flightKey, generation, storageKey, fetcher, ttl).catch(() => {}))
+    return { body: entry.body, status: 'stale' }
   }
   try {
-    return { value: await fetchOnce(flightKey, generation, storageKey, fetcher, cache.maxAge + cache.staleMaxAge), status: 'miss' }
+    return { body: await fetchOnce(event, flightKey, generation, storageKey, fetcher, ttl), status: 'miss' }
   }
   catch (error) {
     // After an invalidation the previous generation's copy is still the best we have while Cockpit is down.
-    if (entry && isOutage(error) && (Date.now() - entry.storedAt) / 1000 <= cache.maxAge + cache.staleMaxAge) {
-      return { value: entry.value, status: 'stale-error' }
+    if (previous && isOutage(error) && (Date.now() - previous.storedAt) / 1000 <= ttl) {
+      return { body: previous.body, status: 'stale-error' }
     }
     throw error
   }
 }
 
 /**
- * Drops every cached read of a model (all instances sharing the store see it at their next read).
+ * Drops every cached read of a model: at once on this instance, and on every instance sharing the store
+ * at its next generation check.
  * @param model model name
  */
 export async function invalidateCockpitModelCache(model: string): Promise<void> {
-  await useGatewayStorage('cache').setItem(`gen:${model}`, crypto.randomUUID())
+  const value = crypto.randomUUID()
+  generations.set(model, { value, checkedAt: Date.now() })
+  await useGatewayStorage('cache').setItem(`gen:${model}`, value)
 }

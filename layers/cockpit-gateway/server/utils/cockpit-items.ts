@@ -1,10 +1,11 @@
 import { createError, getQuery, setResponseHeader } from 'h3'
 import type { H3Event } from 'h3'
 import { z } from 'zod'
+import { LRUCache } from 'lru-cache'
 import type { User } from '#auth-utils'
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
 import { cockpitErrorToH3, isCockpitError } from './cockpit-errors'
-import type { CockpitItem, CockpitList } from './cockpit-types'
+import type { CockpitItem, CockpitListQuery } from './cockpit-types'
 import { getCachedCockpitRead, invalidateCockpitModelCache } from './cockpit-cache'
 import { buildCockpitListQuery, itemQuerySchema, parseCockpitFields } from './cockpit-list-query'
 import { getCockpitItemOwner, removeCockpitItemOwner, setCockpitItemOwner } from './cockpit-owners'
@@ -12,6 +13,7 @@ import { getCockpitWriteKey, useCockpitClient } from './cockpit'
 import { getGatewayClientIp } from './client-ip'
 import { toGatewayIssues } from './gateway-body'
 import { useGatewayConfig } from './gateway-config'
+import type { GatewayConfig } from './gateway-config'
 import { requireRateLimit } from './gateway-rate-limit'
 import { getGatewaySession, requireGatewaySession } from './gateway-session'
 
@@ -37,10 +39,19 @@ async function upstream<T>(call: Promise<T>): Promise<T> {
   }
 }
 
+// Per model, worked out once: which fields leave the gateway.
+const publicFieldsByModel = new WeakMap<CockpitModel, string[]>()
+
+function publicFields(model: CockpitModel): string[] {
+  let fields = publicFieldsByModel.get(model)
+  if (!fields) publicFieldsByModel.set(model, fields = [...Object.keys(model.schema.shape), ...SYSTEM_FIELDS_OUT, ...(model.publish.length ? ['_state'] : [])])
+  return fields
+}
+
 /** Only the model's own fields and a few system fields leave the gateway (no `_cby`, `_by`, internals). */
 function toPublicItem(model: CockpitModel, item: CockpitItem): CockpitItem {
   const out: Record<string, unknown> = {}
-  for (const field of [...Object.keys(model.schema.shape), ...SYSTEM_FIELDS_OUT, ...(model.publish.length ? ['_state'] : [])]) {
+  for (const field of publicFields(model)) {
     if (item[field] !== undefined) out[field] = item[field]
   }
   return out as CockpitItem
@@ -66,73 +77,137 @@ function matchesPublicFilter(model: CockpitModel, item: CockpitItem): boolean {
   return Object.entries(model.publicFilter ?? {}).every(([field, value]) => item[field] === value)
 }
 
-/**
- * `GET items/:model`: checks read access, validates the query, and answers `{ items, total }`. Reads
- * that don't depend on the session (public model, reader who can't write) share one cached entry and
- * always carry `publicFilter`; a writer's reads bypass the cache.
- * @param event the request
- * @param model the declared model
- */
-export async function listCockpitItems(event: H3Event, model: CockpitModel): Promise<CockpitList> {
-  const user = await requireReadAccess(event, model)
-  const config = useGatewayConfig(event)
-  const query = buildCockpitListQuery(model, getQuery(event), config.limits)
-  await countRead(event, user)
-  const client = useCockpitClient(event)
-  const read = async () => {
-    const list = await upstream(client.list(model.name, query, { key: config.cockpit.readKey }))
-    return { items: list.items.map(item => toPublicItem(model, item)), total: list.total }
+/** The raw query string of a request (what follows `?`), the memo key of its validated form. */
+function rawQuery(event: H3Event): string {
+  const at = event.path.indexOf('?')
+  return at === -1 ? '' : event.path.slice(at + 1)
+}
+
+/** A list query validated once per distinct query string: the private form, and the shared cached one. */
+interface ValidatedListQuery {
+  query: CockpitListQuery
+  publicQuery: CockpitListQuery
+  cacheKey: string
+}
+
+// The same query string always validates to the same result under one config, so the schema, the filter
+// allow-list and the key serialisation run once per distinct query, not once per request.
+const listQueries = new LRUCache<string, ValidatedListQuery>({ max: 1000 })
+const itemQueries = new LRUCache<string, { fields?: Record<string, 0 | 1>, locale?: string, cacheKey: string }>({ max: 1000 })
+
+function validateListQuery(event: H3Event, model: CockpitModel, limits: GatewayConfig['limits']): ValidatedListQuery {
+  const memoKey = `${model.name}?${rawQuery(event)}`
+  let validated = listQueries.get(memoKey)
+  if (!validated) {
+    const query = buildCockpitListQuery(model, getQuery(event), limits)
+    const publicQuery = { ...query }
+    if (model.publicFilter) publicQuery.filter = query.filter ? { $and: [model.publicFilter, query.filter] } : { ...model.publicFilter }
+    validated = { query, publicQuery, cacheKey: `list:${JSON.stringify(publicQuery)}` }
+    listQueries.set(memoKey, validated)
   }
-  if (model.read !== 'public' || isWriter(model, user)) {
-    setResponseHeader(event, 'cache-control', 'private, no-store')
-    return read()
+  return validated
+}
+
+function validateItemQuery(event: H3Event, model: CockpitModel) {
+  const memoKey = `${model.name}?${rawQuery(event)}`
+  let validated = itemQueries.get(memoKey)
+  if (!validated) {
+    const parsed = itemQuerySchema.safeParse(getQuery(event))
+    if (!parsed.success) throw createError({ statusCode: 400, statusMessage: 'Invalid query', data: { code: 'INVALID_QUERY', issues: toGatewayIssues(parsed.error) } })
+    validated = { fields: parseCockpitFields(model, parsed.data.fields), locale: parsed.data.locale, cacheKey: JSON.stringify(parsed.data) }
+    itemQueries.set(memoKey, validated)
   }
-  if (model.publicFilter) query.filter = query.filter ? { $and: [model.publicFilter, query.filter] } : { ...model.publicFilter }
-  const { value, status } = await getCachedCockpitRead(event, model.name, `list:${JSON.stringify(query)}`, read)
-  setResponseHeader(event, 'x-cockpit-gateway-cache', status)
-  return value
+  return validated
+}
+
+/** The body of a JSON answer the route sends as it is (a cached hit is sent as stored). */
+function asJsonBody(event: H3Event, body: string): string {
+  setResponseHeader(event, 'content-type', 'application/json')
+  return body
 }
 
 /**
- * `GET items/:model/:id`: like {@link listCockpitItems} for one item; 404 `NOT_FOUND` when missing or
+ * `GET items/:model`: checks read access, validates the query, and resolves the JSON body of
+ * `{ items, total }`. Reads that don't depend on the session (public model, reader who can't write)
+ * share one cached entry, sent as stored, and always carry `publicFilter`; a writer's reads bypass the cache.
+ * @param event the request
+ * @param model the declared model
+ */
+export async function serveCockpitItemList(event: H3Event, model: CockpitModel): Promise<string> {
+  const user = await requireReadAccess(event, model)
+  const config = useGatewayConfig(event)
+  const { query, publicQuery, cacheKey } = validateListQuery(event, model, config.limits)
+  await countRead(event, user)
+  const client = useCockpitClient(event)
+  const read = async (listQuery: CockpitListQuery) => {
+    const list = await upstream(client.list(model.name, listQuery, { key: config.cockpit.readKey }))
+    return JSON.stringify({ items: list.items.map(item => toPublicItem(model, item)), total: list.total })
+  }
+  if (model.read !== 'public' || isWriter(model, user)) {
+    setResponseHeader(event, 'cache-control', 'private, no-store')
+    return asJsonBody(event, await read(query))
+  }
+  const { body, status } = await getCachedCockpitRead(event, model.name, cacheKey, () => read(publicQuery))
+  setResponseHeader(event, 'x-cockpit-gateway-cache', status)
+  return asJsonBody(event, body)
+}
+
+/**
+ * `GET items/:model/:id`: like {@link serveCockpitItemList} for one item; 404 `NOT_FOUND` when missing or
  * outside `publicFilter` for this reader.
  * @param event the request
  * @param model the declared model
  * @param id item id
  */
-export async function getCockpitItem(event: H3Event, model: CockpitModel, id: string): Promise<CockpitItem> {
+export async function serveCockpitItem(event: H3Event, model: CockpitModel, id: string): Promise<string> {
   const user = await requireReadAccess(event, model)
   const config = useGatewayConfig(event)
-  const parsed = itemQuerySchema.safeParse(getQuery(event))
-  if (!parsed.success) throw createError({ statusCode: 400, statusMessage: 'Invalid query', data: { code: 'INVALID_QUERY', issues: toGatewayIssues(parsed.error) } })
-  const fields = parseCockpitFields(model, parsed.data.fields)
+  const { fields, locale, cacheKey } = validateItemQuery(event, model)
   // `publicFilter` is checked on the answer, so its fields are read even when a projection leaves them out.
   const filterFields = Object.fromEntries(Object.keys(model.publicFilter ?? {}).map(field => [field, 1 as const]))
-  const options = { key: config.cockpit.readKey, fields: fields && { ...fields, ...filterFields }, locale: parsed.data.locale }
+  const options = { key: config.cockpit.readKey, fields: fields && { ...fields, ...filterFields }, locale }
   await countRead(event, user)
   const client = useCockpitClient(event)
-  const read = async () => {
-    const item = await upstream(client.get(model.name, id, options))
-    return item ? toPublicItem(model, item) : null
-  }
   const project = (item: CockpitItem) => fields ? Object.fromEntries(Object.entries(item).filter(([field]) => field === '_id' || Object.hasOwn(fields, field))) as CockpitItem : item
+  const read = async (publicOnly: boolean) => {
+    const item = await upstream(client.get(model.name, id, options))
+    if (!item) return 'null'
+    const visible = toPublicItem(model, item)
+    return publicOnly && !matchesPublicFilter(model, visible) ? 'null' : JSON.stringify(project(visible))
+  }
+  let body: string
   if (model.read !== 'public' || isWriter(model, user)) {
     setResponseHeader(event, 'cache-control', 'private, no-store')
-    return project((await read()) ?? notFound())
+    body = await read(false)
   }
-  const { value, status } = await getCachedCockpitRead(event, model.name, `item:${id}:${JSON.stringify(parsed.data)}`, read)
-  setResponseHeader(event, 'x-cockpit-gateway-cache', status)
-  if (!value || !matchesPublicFilter(model, value)) notFound()
-  return project(value)
+  else {
+    const cached = await getCachedCockpitRead(event, model.name, `item:${id}:${cacheKey}`, () => read(true))
+    setResponseHeader(event, 'x-cockpit-gateway-cache', cached.status)
+    body = cached.body
+  }
+  if (body === 'null') notFound()
+  return asJsonBody(event, body)
 }
 
+// Built once per model and variant, not per request: zod compiles a schema on its first parse.
+const writeSchemas = new WeakMap<CockpitModel, Map<string, z.ZodObject>>()
+
 /** The one write schema of a model for a role: strict (unknown and system fields refused), `_state` only for publishers on v2, the owner field never. */
-function writeSchema(model: CockpitModel, user: User, version: 1 | 2, partial: boolean) {
-  let schema: z.ZodObject = model.schema
-  if (model.ownerField) schema = schema.omit({ [model.ownerField]: true } as Record<string, true>)
-  if (partial) schema = schema.partial()
-  if (version === 2 && model.publish.includes(user.role)) schema = schema.extend({ _state: z.union([z.literal(0), z.literal(1)]).optional() })
-  return schema.strict()
+function writeSchema(model: CockpitModel, user: User, version: 1 | 2, partial: boolean): z.ZodObject {
+  const publishes = version === 2 && model.publish.includes(user.role)
+  const variant = `${partial ? 'partial' : 'full'}:${publishes ? 'publish' : 'plain'}`
+  let schemas = writeSchemas.get(model)
+  if (!schemas) writeSchemas.set(model, schemas = new Map())
+  let schema = schemas.get(variant)
+  if (!schema) {
+    schema = model.schema
+    if (model.ownerField) schema = schema.omit({ [model.ownerField]: true } as Record<string, true>)
+    if (partial) schema = schema.partial()
+    if (publishes) schema = schema.extend({ _state: z.union([z.literal(0), z.literal(1)]).optional() })
+    schema = schema.strict()
+    schemas.set(variant, schema)
+  }
+  return schema
 }
 
 function validateWrite(model: CockpitModel, user: User, version: 1 | 2, body: unknown, partial: boolean): Record<string, unknown> {

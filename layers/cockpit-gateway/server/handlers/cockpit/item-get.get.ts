@@ -2,5 +2,5 @@ import { itemParamsSchema } from '../../../shared/types/cockpit-params'
 
 export default defineEventHandler(async (event) => {
   const { model, id } = readGatewayParams(event, itemParamsSchema)
-  return getCockpitItem(event, requireCockpitModel(model), id)
+  return serveCockpitItem(event, requireCockpitModel(model), id)
 })

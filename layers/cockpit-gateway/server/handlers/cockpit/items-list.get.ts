@@ -2,5 +2,5 @@ import { modelParamsSchema } from '../../../shared/types/cockpit-params'
 
 export default defineEventHandler(async (event) => {
   const { model } = readGatewayParams(event, modelParamsSchema)
-  return listCockpitItems(event, requireCockpitModel(model))
+  return serveCockpitItemList(event, requireCockpitModel(model))
 })
