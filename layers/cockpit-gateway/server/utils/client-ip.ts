@@ -53,9 +53,26 @@ export function getGatewayClientIp(event: H3Event, trustProxy: TrustProxySetting
 
 let warnedUnknownClient = false
 
+// Socket addresses repeat (keep-alive connections, a few proxies): each is parsed once. Bounded.
+const socketAddresses = new Map<string, string>()
+
+/** The socket peer in canonical form, or 'unknown'. */
+function getSocketClient(raw: string): string {
+  let canonical = socketAddresses.get(raw)
+  if (canonical === undefined) {
+    const ip = parseAddress(raw)
+    canonical = ip ? formatIp(ip) : UNKNOWN_CLIENT
+    if (socketAddresses.size >= 10_000) socketAddresses.clear()
+    socketAddresses.set(raw, canonical)
+  }
+  return canonical
+}
+
 function resolveClientIp(event: H3Event, trustProxy: TrustProxySetting): string {
-  const socket = parseAddress(getRequestIP(event, { xForwardedFor: false }) ?? '')
-  const fallback = socket ? formatIp(socket) : UNKNOWN_CLIENT
+  const rawSocket = getRequestIP(event, { xForwardedFor: false }) ?? ''
+  const fallback = getSocketClient(rawSocket)
+  if (trustProxy === false) return fallback
+  const socket = fallback === UNKNOWN_CLIENT ? null : parseAddress(rawSocket)
 
   if (typeof trustProxy === 'string') {
     const fromHeader = parseAddress(getRequestHeader(event, trustProxy) ?? '')

@@ -68,6 +68,11 @@ export function isRateLimitStoreError(error: unknown): error is RateLimitStoreEr
   return error instanceof RateLimitStoreError
 }
 
+/** What unstorage's `normalizeKey` would leave unchanged, in one test: no `?`, `/`, `\\`, `::`, or edge `:`. */
+function isNormalisedKey(key: string): boolean {
+  return !/[?/\\]|::|^:|:$/.test(key)
+}
+
 /**
  * Builds a storage key that unstorage stores as written: `namespace` is kept verbatim, every other
  * part is percent-encoded. Without this, unstorage would fold `/` into `:`, collapse `::` and cut at
@@ -126,7 +131,7 @@ export async function consumeRateLimit(
   const cost = options.cost ?? 1
   if (!Number.isInteger(cost) || cost < 1 || cost > limit) throw new RangeError('rate limit: cost must be an integer from 1 to the limit')
   if (options.now !== undefined && !Number.isFinite(options.now)) throw new RangeError('rate limit: now must be a finite number')
-  if (typeof key !== 'string' || !key || normalizeKey(key) !== key) throw new TypeError('rate limit: key must be a non-empty normalised unstorage key')
+  if (typeof key !== 'string' || !key || !isNormalisedKey(key)) throw new TypeError('rate limit: key must be a non-empty normalised unstorage key')
   // prefixStorage() aliases `keys` to its own `getKeys`; a root storage has two distinct functions.
   if (storage.keys === storage.getKeys) {
     throw new TypeError('rate limit: a prefixStorage view hides its mount (and so whether Redis can count atomically); pass the root storage, useStorage(), and the full key, e.g. buildRateLimitKey("cockpit-gateway:rate-limit", policy, subject)')
@@ -139,6 +144,9 @@ export async function consumeRateLimit(
   let step: GcraStep
   if (mount && isRedisDriver(mount.driver)) {
     step = await consumeOnRedis(mount.driver, relativeKey, limit, windowMs, cost, options.now)
+  }
+  else if (mount && isMemoryDriver(mount.driver)) {
+    step = consumeInMemory(mount.driver.getInstance(), relativeKey, limit, windowMs, cost, Math.floor(options.now ?? Date.now()))
   }
   else {
     const now = Math.floor(options.now ?? Date.now())
@@ -331,6 +339,45 @@ async function consumeOnRedis(driver: Driver, relativeKey: string, limit: number
   }
   const [allowed, remaining, resetMs, retryAfterMs] = reply as number[]
   return { allowed: allowed === 1, remaining: remaining!, resetMs: resetMs!, retryAfterMs: retryAfterMs! }
+}
+
+// ---------------------------------------------------------------------------------------------
+// unstorage's memory driver: its Map, read and written in one synchronous step, which is atomic in
+// JavaScript, so no lock, no promise and no serialisation per request. The entry is stored as the object
+// itself, which `storage.getItem` returns unchanged.
+
+/** An unstorage `memory` driver, whose instance is the Map it keeps entries in. */
+type MemoryDriver = Driver & { getInstance: () => Map<string, unknown> }
+
+function isMemoryDriver(driver: Driver): driver is MemoryDriver {
+  return driver?.name === 'memory' && typeof driver.getInstance === 'function' && driver.getInstance() instanceof Map
+}
+
+function consumeInMemory(map: Map<string, unknown>, relativeKey: string, limit: number, windowMs: number, cost: number, now: number): GcraStep {
+  sweepMapIfDue(map, relativeKey, now)
+  let entry = readEntry(map.get(relativeKey))
+  if (entry && entry.expiresAt <= now) entry = null
+  const step = stepGcra(entry, now, limit, windowMs, cost)
+  if (step.next) map.set(relativeKey, step.next)
+  return step
+}
+
+const nextMapSweeps = new WeakMap<Map<string, unknown>, Map<string, number>>()
+
+/** Drops the expired entries of the key's namespace (its first segment), at most once a minute per namespace. */
+function sweepMapIfDue(map: Map<string, unknown>, relativeKey: string, now: number): void {
+  const colon = relativeKey.indexOf(':')
+  const namespace = colon === -1 ? '' : relativeKey.slice(0, colon + 1)
+  let sweeps = nextMapSweeps.get(map)
+  if (!sweeps) nextMapSweeps.set(map, sweeps = new Map())
+  const due = sweeps.get(namespace)
+  if (due !== undefined && now < due) return
+  sweeps.set(namespace, now + SWEEP_INTERVAL_MS)
+  for (const [key, value] of map) {
+    if (!key.startsWith(namespace)) continue
+    const entry = readEntry(value)
+    if (entry && entry.expiresAt <= now) map.delete(key)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
