@@ -88,7 +88,8 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
     const { method, operation, model } = request
     const headers = new Headers({ accept: request.accept ?? 'application/json' })
     if (body !== undefined) headers.set('content-type', 'application/json')
-    await hooks.onRequest?.({ method, operation, model, headers })
+    const requestHook = hooks.onRequest?.({ method, operation, model, headers })
+    if (requestHook) await requestHook
     for (const name of CREDENTIAL_HEADERS) headers.delete(name)
     try {
       for (const [name, value] of Object.entries(request.secretHeaders ?? {})) headers.set(name, value)
@@ -125,7 +126,8 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
     }
     finally {
       clearTimeout(timer)
-      await hooks.onResponse?.({ method, operation, model, status, durationMs: Date.now() - started })
+      const responseHook = hooks.onResponse?.({ method, operation, model, status, durationMs: Date.now() - started })
+      if (responseHook) await responseHook
     }
   }
 
@@ -172,12 +174,17 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
  * @throws CockpitError `UPSTREAM_ERROR` when the body is larger
  */
 export async function readCockpitBody(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'))
+  const length = response.headers.get('content-length')
+  const declared = Number(length)
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => {})
     throw new CockpitError('UPSTREAM_ERROR', response.status)
   }
   if (!response.body) return ''
+  // A declared length within the cap bounds the body (fetch fails a longer one), unless a content coding
+  // would inflate it: then it is counted as it is read.
+  const coding = response.headers.get('content-encoding')
+  if (length !== null && /^\d+$/.test(length) && (coding === null || coding === 'identity')) return response.text()
   const reader = response.body.getReader()
   const decoder = new TextDecoder()
   let size = 0

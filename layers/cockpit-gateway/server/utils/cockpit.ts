@@ -17,6 +17,16 @@ declare module 'nitropack/types' {
 const clients = new WeakMap<GatewayConfig, CockpitAdapter>()
 
 /**
+ * Whether anything listens to a Nitro hook: calling one with no listener still costs a task and a few
+ * promises per upstream call. Hooks registered later are seen at the next call. When the registry can't
+ * be read (another hookable), assume there is a listener.
+ */
+function hasHook(hooks: unknown, name: string): boolean {
+  const registry = (hooks as { _hooks?: Record<string, unknown[] | undefined> })._hooks
+  return registry === undefined || !!registry[name]?.length
+}
+
+/**
  * The Cockpit client for this deployment, built once from runtime config. Upstream calls run the
  * `cockpit-gateway:request` / `cockpit-gateway:response` Nitro hooks.
  * @param event the request
@@ -32,8 +42,8 @@ export function useCockpitClient(event?: H3Event): CockpitAdapter {
       timeout: config.cockpit.timeout,
       authKey: config.cockpit.authKey,
       hooks: {
-        onRequest: context => hooks.callHook('cockpit-gateway:request', context),
-        onResponse: context => hooks.callHook('cockpit-gateway:response', context),
+        onRequest: context => hasHook(hooks, 'cockpit-gateway:request') ? hooks.callHook('cockpit-gateway:request', context) : undefined,
+        onResponse: context => hasHook(hooks, 'cockpit-gateway:response') ? hooks.callHook('cockpit-gateway:response', context) : undefined,
       },
     })
     clients.set(config, client)
