@@ -8,6 +8,9 @@ export const SMOKE_RUNTIME_ENV = {
   NUXT_COCKPIT_GATEWAY_AUTH_FAILURE_DELAY: '50',
   // Low enough that the third attempt for one username is refused.
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '2',
+  // Set only at run time, on the platform side (on Workers: a binding): the gateway must honour it even
+  // though it parses its config once, not per request.
+  NUXT_COCKPIT_GATEWAY_LIMITS_MAX_LIST_LIMIT: '7',
 } as const
 
 /** One check of {@link runSmokeChecks}. */
@@ -19,7 +22,7 @@ export interface SmokeCheck {
 
 /**
  * The deploy smoke test: what every preset must do against the emulator, in order: an anonymous read, a
- * login, a save, an update by its owner (owner records live in the `state` storage), a logout whose
+ * run-time env value honoured (set only on the platform side), a login, a save, an update by its owner (owner records live in the `state` storage), a logout whose
  * cookie is refused afterwards (revocation, also `state`), a per-username login limit answering 429 with
  * `Retry-After`, and no key or session password in any response or log line. Stops at the first failure.
  * @param gateway the running target (only `url`, `origin`, `logs` and `secrets` are used)
@@ -49,6 +52,13 @@ export async function runSmokeChecks(gateway: RunningGateway, label: string): Pr
       const list = await browser.request('/api/cockpit/items/posts')
       return expectStatus('GET /api/cockpit/items/posts', list, 200)
         ?? (list.json<{ items: unknown[] }>().items.length > 0 ? undefined : 'no items in the list')
+    }],
+    ['run-time env honoured', async () => {
+      const max = Number(SMOKE_RUNTIME_ENV.NUXT_COCKPIT_GATEWAY_LIMITS_MAX_LIST_LIMIT)
+      const within = await browser.request(`/api/cockpit/items/posts?limit=${max}`)
+      const beyond = await browser.request(`/api/cockpit/items/posts?limit=${max + 1}`)
+      return expectStatus(`limit=${max} (the run-time maximum)`, within, 200)
+        ?? expectStatus(`limit=${max + 1} (over the run-time maximum, under the built-in 100)`, beyond, 400)
     }],
     ['login', async () => {
       const login = await browser.request('/api/auth/login', { json: { username: 'editor', password: 'editor-pass-123' } })
