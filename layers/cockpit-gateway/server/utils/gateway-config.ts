@@ -83,7 +83,7 @@ const gatewayConfigSchema = z.object({
     defaultListLimit: z.coerce.number().int().positive(),
     maxListLimit: z.coerce.number().int().positive(),
     bodySize: z.coerce.number().int().positive(),
-  }),
+  }).refine(limits => limits.defaultListLimit <= limits.maxListLimit, { message: 'defaultListLimit must not exceed maxListLimit', path: ['defaultListLimit'] }),
 })
 
 /** The gateway's validated, normalised configuration. */
