@@ -10,6 +10,20 @@ export type GatewayRateLimitPolicy = keyof GatewayConfig['rateLimit']
 
 const storeDown = new Set<GatewayRateLimitPolicy>()
 
+// Subjects repeat (a user, an address): each policy's storage key is built once per subject. Bounded.
+const limiterKeys = new Map<string, string>()
+
+function limiterKey(policy: GatewayRateLimitPolicy, subject: string): string {
+  const memo = `${policy}\n${subject}`
+  let key = limiterKeys.get(memo)
+  if (key === undefined) {
+    key = buildRateLimitKey('cockpit-gateway:rate-limit', policy, subject)
+    if (limiterKeys.size >= 10_000) limiterKeys.clear()
+    limiterKeys.set(memo, key)
+  }
+  return key
+}
+
 /**
  * Counts one request against a policy and throws 429 (`RATE_LIMITED`, with `Retry-After` and
  * `data.retryAfter` in seconds) when it is over; sets the `RateLimit-Policy` / `RateLimit` headers either way.
@@ -25,7 +39,7 @@ export async function requireRateLimit(event: H3Event, policy: GatewayRateLimitP
   let result
   try {
     // The root storage and a full key: the limiter must see which driver holds the key (atomic Lua on Redis).
-    result = await consumeRateLimit(useStorage(), buildRateLimitKey('cockpit-gateway:rate-limit', policy, subject), settings)
+    result = await consumeRateLimit(useStorage(), limiterKey(policy, subject), settings)
   }
   catch (error) {
     if (!(error instanceof RateLimitStoreError)) throw error
