@@ -1,6 +1,6 @@
 import type { App } from 'h3'
 import type { AddressInfo } from 'node:net'
-import { buildV1SeedData, buildV2SeedData } from './seed-data'
+import { STORAGE_KEYS, buildV1SeedData, buildV2SeedData } from './seed-data'
 import type { EmulatorFault, RecordedRequest } from './server'
 import { createEmulatorServer } from './server'
 import { createDocumentStore } from './store'
@@ -11,6 +11,8 @@ import { ASSET_KEYS, buildV1AssetDocs, buildV2AssetDocs, createSeedAssetIdentity
 import { createFileStore } from './files'
 import type { Doc } from './query'
 import { V1_SINGLETONS_KEY, buildV1SingletonDocs } from './v1-singletons'
+import { v1FormEntriesKey } from './v1-forms'
+import { SEED_V1, SEED_V2 } from './seed'
 import { V2_SINGLETONS_KEY, buildV2SingletonDocs } from './v2-singletons'
 
 export type { EmulatorFault, RecordedRequest } from './server'
@@ -63,8 +65,9 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
   if (version !== 1 && version !== 2) throw new TypeError(`Unsupported Cockpit version: ${String(version)} (use 1 or 2)`)
   const identity = createSeedAssetIdentity()
   const seed = version === 2
-    ? () => ({ ...buildV2SeedData(), [V2_SINGLETONS_KEY]: buildV2SingletonDocs(), [ASSET_KEYS.v2]: buildV2AssetDocs(identity) })
-    : () => ({ ...buildV1SeedData(), [V1_SINGLETONS_KEY]: buildV1SingletonDocs(), [ASSET_KEYS.v1]: buildV1AssetDocs(identity) })
+    // the empty lists matter: reset() only rewrites the keys the seed names
+    ? () => ({ ...buildV2SeedData(), [STORAGE_KEYS.v2Items(SEED_V2.messagesModel)]: [], [V2_SINGLETONS_KEY]: buildV2SingletonDocs(), [ASSET_KEYS.v2]: buildV2AssetDocs(identity) })
+    : () => ({ ...buildV1SeedData(), [v1FormEntriesKey(SEED_V1.form)]: [], [V1_SINGLETONS_KEY]: buildV1SingletonDocs(), [ASSET_KEYS.v1]: buildV1AssetDocs(identity) })
   const store = await createDocumentStore({ dataDir, seed })
   const files = createFileStore({ dataDir, version })
   await writeSeedFiles(store, files, version)
