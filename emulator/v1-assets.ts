@@ -8,7 +8,7 @@ import { planTransform, readDimension, readResizeMode, renderTransform } from '.
 import { isPhpTruthy, phpIntval } from './params'
 import { decodePng, getDominantColors, isPng } from './png'
 import type { Doc } from './query'
-import { filterDocuments, runQuery } from './query'
+import { filterDocuments, projectDocument, runQuery } from './query'
 import { getFileContentType, getServerBaseUrl } from './storage-files'
 import type { V1Context } from './v1-collections'
 import { getV1CallerId } from './v1-auth'
@@ -41,15 +41,21 @@ export async function listV1Assets(context: V1AssetContext): Promise<void> {
   const { request } = context
   const filter = readV1ObjectParam(request, 'filter') ?? {}
   const sort = readV1ObjectParam(request, 'sort') ?? { created: -1 }
+  const fields = readV1ObjectParam(request, 'fields')
   const docs = await readAssets(context)
-  const assets = runQuery(docs, {
+  const found = runQuery(docs, {
     filter,
     sort: Object.fromEntries(Object.entries(sort).map(([key, direction]) => [key, phpIntval(direction)])),
-    fields: readV1ObjectParam(request, 'fields'),
     limit: isPhpTruthy(request.params.limit) ? phpIntval(request.params.limit) : 0,
     skip: isPhpTruthy(request.params.skip) ? phpIntval(request.params.skip) : 0,
   })
+  // MongoLite keeps the stored key order in projections (`_id` stays last)
+  const assets = fields ? found.map(doc => keepKeyOrder(doc, projectDocument(doc, fields))) : found
   return sendJson(request.event, 200, { assets, total: filterDocuments(docs, filter).length })
+}
+
+function keepKeyOrder(original: Doc, projected: Doc): Doc {
+  return Object.fromEntries(Object.keys(original).filter(key => Object.hasOwn(projected, key)).map(key => [key, projected[key]]))
 }
 
 /**
@@ -97,7 +103,7 @@ export async function transformV1Image(context: V1AssetContext): Promise<void> {
   const base = getServerBaseUrl(event)
   if (!source.isImage) return sendExact(event, 200, source.kind === 'stored' ? `${base}/storage/${source.storagePath}` : `${base}${source.path}`, JSON_TYPE)
   // a fake image outside the docroot is drawn with the seed PNG's bytes
-  const bytes = source.kind === 'stored' ? await files.read(source.storagePath) : Buffer.from((await import('./seed')).SEED_FILES.image.base64, 'base64')
+  const bytes = source.kind === 'stored' ? await files.read(source.storagePath) : getSeedFileBytes('image')
   if (!bytes) return sendExact(event, 404, '', JSON_TYPE)
   const image = decodePng(bytes)
   const width = readDimension(params.w, image.width)
