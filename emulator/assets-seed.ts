@@ -126,6 +126,20 @@ export function buildV1AssetDocs(identity: SeedAssetIdentity): Doc[] {
 const SEED_PATH = /\/acceptance-(image|notes)_uid_[0-9a-f]{13}\.(png|txt)$/
 
 /**
+ * Takes over the ids, paths and time of seed files already stored (a data directory from an
+ * earlier run), so that `reset()` puts back the same ones instead of this run's fresh identity.
+ */
+export async function adoptStoredSeedIdentity(identity: SeedAssetIdentity, store: DocumentStore, version: 1 | 2): Promise<void> {
+  for (const doc of await store.read(getAssetKey(version))) {
+    const match = typeof doc.path === 'string' ? SEED_PATH.exec(doc.path) : null
+    if (!match || typeof doc._id !== 'string') continue
+    identity.files[match[1] === 'image' ? 'image' : 'notes'] = { id: doc._id, path: doc.path as string }
+    const created = version === 2 ? doc._created : doc.created
+    if (typeof created === 'number') identity.created = created
+  }
+}
+
+/**
  * Writes the bytes of every stored seed asset whose file is missing. Works from the stored
  * documents, so a data directory from an earlier run keeps its own ids and paths.
  */

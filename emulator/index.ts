@@ -7,7 +7,7 @@ import { createDocumentStore } from './store'
 import { createV1App } from './v1-app'
 import { createV2App } from './v2-app'
 import { createAdminSessions } from './v2-session'
-import { ASSET_KEYS, buildV1AssetDocs, buildV2AssetDocs, createSeedAssetIdentity, getAssetKey, writeSeedFiles } from './assets-seed'
+import { ASSET_KEYS, adoptStoredSeedIdentity, buildV1AssetDocs, buildV2AssetDocs, createSeedAssetIdentity, getAssetKey, writeSeedFiles } from './assets-seed'
 import { createFileStore } from './files'
 import type { Doc } from './query'
 import { V1_SINGLETONS_KEY, buildV1SingletonDocs } from './v1-singletons'
@@ -69,6 +69,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Runn
     ? () => ({ ...buildV2SeedData(), [STORAGE_KEYS.v2Items(SEED_V2.messagesModel)]: [], [V2_SINGLETONS_KEY]: buildV2SingletonDocs(), [ASSET_KEYS.v2]: buildV2AssetDocs(identity) })
     : () => ({ ...buildV1SeedData(), [v1FormEntriesKey(SEED_V1.form)]: [], [V1_SINGLETONS_KEY]: buildV1SingletonDocs(), [ASSET_KEYS.v1]: buildV1AssetDocs(identity) })
   const store = await createDocumentStore({ dataDir, seed })
+  await adoptStoredSeedIdentity(identity, store, version)
   const files = createFileStore({ dataDir, version })
   await writeSeedFiles(store, files, version)
   const sessions = createAdminSessions()

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { RunningEmulator } from '../../emulator/index'
@@ -234,7 +237,7 @@ describe('6. assets [v1]', () => {
   const imageRoute = (params: Record<string, string | number>, headers: Record<string, string> = MASTER) => api(`/api/cockpit/image${qs(params)}`, { headers })
   const upload = (files: Array<[string, string | Uint8Array]>, headers: Record<string, string>) => {
     const form = new FormData()
-    for (const [name, content] of files) form.append('files[]', new Blob([content]), name)
+    for (const [name, content] of files) form.append('files[]', new Blob([typeof content === 'string' ? content : new Uint8Array(content)]), name)
     return fetch(`${emulator.url}/api/cockpit/addAssets`, { method: 'POST', headers, body: form })
   }
 
@@ -390,5 +393,30 @@ describe('6. assets [v1]', () => {
     expect(answer.status).toBe(200)
     expect(answer.json()).toMatchObject({ _id: image._id, title: 'renamed by guest', path: image.path })
     expect((await emulator.listAssets()).find(asset => asset._id === image._id)).toMatchObject({ title: 'renamed by guest' })
+  })
+})
+
+describe('asset identity with a data directory', () => {
+  it('a restart on the same data keeps the seed files\' ids and paths, also through reset(); the bytes are served', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cockpit-emulator-assets-'))
+    try {
+      const first = await startEmulator({ version: 2, port: 0, dataDir })
+      const before = await first.listAssets()
+      await first.close()
+      const second = await startEmulator({ version: 2, port: 0, dataDir })
+      try {
+        expect(await second.listAssets()).toEqual(before)
+        await second.reset()
+        expect(await second.listAssets()).toEqual(before)
+        const png = await fetchBytes(`${second.url}/storage/uploads${String(before[0]!.path)}`)
+        expect([png.status, md5(png.bytes)]).toEqual([200, SEED_FILES.image.md5])
+      }
+      finally {
+        await second.close()
+      }
+    }
+    finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
   })
 })
