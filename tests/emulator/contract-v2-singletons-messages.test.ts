@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { RunningEmulator } from '../../emulator/index'
 import { SEED_V2, startEmulator } from '../../emulator/index'
+import { getV2Model } from '../../emulator/models'
+import { createDocumentStore } from '../../emulator/store'
+import { readV2Singleton } from '../../emulator/v2-singletons'
 import type { Answer, CallOptions } from './http-client'
 import { OBJECT_ID, call, qs } from './http-client'
 
@@ -122,6 +125,18 @@ describe('4.1 [v2] singleton models: reads', () => {
     await api('/api/content/item/settings', { headers: FULL, json: { data: { _id: singleton.id, _state: 0 } } })
     const doc = await readSettings()
     expect(doc).toMatchObject({ siteTitle: 'Acceptance Site', _state: 0 })
+  })
+})
+
+describe('4.1 [v2] singleton models: nothing ever saved', () => {
+  it('REST returns the model\'s default item: every field null, plus _model', async () => {
+    const store = await createDocumentStore({ seed: () => ({}) })
+    try {
+      expect(await readV2Singleton(store, getV2Model('settings')!)).toEqual({ siteTitle: null, tagline: null, _model: 'settings' })
+    }
+    finally {
+      await store.dispose()
+    }
   })
 })
 
