@@ -51,6 +51,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
   console.log(`Cockpit emulator v${emulator.version} listening on ${emulator.url}`)
+  // asset ids and paths are generated per run (as in Cockpit): print them for whoever configures a client
+  for (const asset of await emulator.listAssets()) console.log(`  asset ${String(asset.title)}: _id ${String(asset._id)}, path ${String(asset.path)}`)
 }
 
 main().catch((error: unknown) => {

@@ -47,8 +47,11 @@ export function createEmulatorServer(app: App, hooks: ServerHooks): EmulatorServ
     req.on('error', () => { /* the client went away mid-body: nothing to answer */ })
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8')
+      const raw = Buffer.concat(chunks)
+      const body = raw.toString('utf8')
       rememberRequestBody(req, body)
+      // h3's readMultipartFormData reads this instead of the consumed stream (binary uploads)
+      Object.assign(req, { rawBody: raw })
       hooks.record(toRecord(req, body))
       const fault = hooks.getFault()
       if (fault?.kind === 'down') {

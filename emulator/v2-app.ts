@@ -8,6 +8,12 @@ import { getV2Caller, readV2Key } from './v2-auth'
 import type { V2ContentContext } from './v2-content'
 import { aggregateV2Items, deleteV2Item, getV2Item, getV2Tree, listV2Items, listV2ItemsOfModels, saveV2Item } from './v2-content'
 import type { AdminSessions } from './v2-session'
+import type { FileStore } from './files'
+import { createFileStore } from './files'
+import { getV2Model } from './models'
+import { sendStorageFile } from './storage-files'
+import { routeV2Assets } from './v2-assets'
+import { getV2Singleton, listV2Singleton, refuseV2SingletonMethod, saveV2Singleton } from './v2-singletons'
 
 /** Cockpit v2's `Access-Control-Allow-Headers`. */
 export const V2_CORS_ALLOW_HEADERS = 'X-Requested-With, Content-Type, Origin, Cache-Control, Pragma, Authorization, Accept, Accept-Encoding, API-KEY'
@@ -16,10 +22,13 @@ export const V2_CORS_ALLOW_HEADERS = 'X-Requested-With, Content-Type, Origin, Ca
 export interface V2AppDependencies {
   store: DocumentStore
   sessions: AdminSessions
+  /** Uploads and thumbnails below `storage/`. @default an empty in-memory store */
+  files?: FileStore
 }
 
 /** The h3 app answering like Cockpit 2.13: `/api/*`, `/auth/login`, `/auth/check`. */
 export function createV2App(dependencies: V2AppDependencies): App {
+  dependencies = { ...dependencies, files: dependencies.files ?? createFileStore({ version: 2 }) }
   const app = createApp()
   app.use(eventHandler(async (event) => {
     const request = readApiRequest(event)
@@ -35,7 +44,7 @@ export function createV2App(dependencies: V2AppDependencies): App {
   return app
 }
 
-async function routeApi(request: ApiRequest, { store }: V2AppDependencies): Promise<void> {
+async function routeApi(request: ApiRequest, { store, files }: V2AppDependencies): Promise<void> {
   const { event, method } = request
   setCockpitCorsHeaders(event, V2_CORS_ALLOW_HEADERS)
   if (method === 'OPTIONS') return sendExact(event, 200, '', 'application/json; charset=UTF-8', 'OK CORS')
@@ -47,8 +56,20 @@ async function routeApi(request: ApiRequest, { store }: V2AppDependencies): Prom
 
   const context: V2ContentContext = { request, store, caller }
   const [area, resource, model, id, ...rest] = segments
+  if (area === 'assets') return routeV2Assets({ request, store, files: files! }, segments)
   if (area !== 'content' || rest.length > 0) return sendEmptyNotFound(event)
   const route = `${method} ${resource}${model === undefined ? '' : '/:model'}${id === undefined ? '' : '/:id'}`
+  const singleton = model === undefined ? undefined : getV2Model(model)
+  if (singleton?.type === 'singleton') {
+    switch (route) {
+      case 'GET items/:model': return listV2Singleton(context, singleton)
+      case 'GET item/:model':
+      case 'GET item/:model/:id': return getV2Singleton(context, singleton)
+      case 'POST item/:model': return saveV2Singleton(context, singleton)
+      case 'DELETE item/:model/:id': return refuseV2SingletonMethod(context, singleton, 'DELETE')
+      case 'GET aggregate/:model': return refuseV2SingletonMethod(context, singleton, 'Aggregate')
+    }
+  }
   switch (route) {
     case 'GET items': return listV2ItemsOfModels(context)
     case 'GET items/:model': return listV2Items(context, model!)
@@ -62,7 +83,8 @@ async function routeApi(request: ApiRequest, { store }: V2AppDependencies): Prom
   }
 }
 
-async function routeAdmin(request: ApiRequest, { store, sessions }: V2AppDependencies): Promise<void> {
+async function routeAdmin(request: ApiRequest, { store, sessions, files }: V2AppDependencies): Promise<void> {
+  if (request.method === 'GET' && (await sendStorageFile(request.event, files!, 2, request.path))) return
   const isReadOrPost = request.method === 'GET' || request.method === 'POST'
   if (isReadOrPost && request.path === '/auth/login') return sessions.login(request)
   if (isReadOrPost && request.path === '/auth/check') return sessions.check(request, store)

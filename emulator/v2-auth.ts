@@ -37,6 +37,7 @@ const t = SEED_V2.systemCreated
 export const V2_API_KEYS: readonly V2ApiKey[] = [
   { key: SEED_V2.keys.full, name: 'Full access', role: 'admin', meta: {}, _id: '6b0bc3c7686c82ffb095aa82', _created: t, _modified: t },
   { key: SEED_V2.keys.readOnly, name: 'Read only', role: 'reader', meta: {}, _id: '6b0bc3c7686c82ffb095aa83', _created: t, _modified: t },
+  { key: SEED_V2.keys.submit, name: 'acceptance-messages-submit', role: 'submitter', meta: {}, _id: '6b112091686c8241b175b634', _created: t, _modified: t },
 ]
 
 /** The seeded roles (`admin` is built in and not listed). */

@@ -14,6 +14,7 @@ import { STORAGE_KEYS } from './seed-data'
 import type { DocumentStore } from './store'
 import type { V2Caller } from './v2-auth'
 import { isV2Allowed } from './v2-auth'
+import { projectV2Singleton, readV2Singleton } from './v2-singletons'
 
 /** What every content handler needs. */
 export interface V2ContentContext {
@@ -202,10 +203,16 @@ export async function listV2ItemsOfModels(context: V2ContentContext): Promise<vo
   const requested: Array<[string, unknown]> = Array.isArray(models)
     ? models.filter(name => typeof name === 'string').map(name => [name as string, {}])
     : isPlainObject(models) ? Object.entries(models) : []
-  const result: Record<string, Doc[]> = {}
+  const result: Record<string, Doc[] | Doc> = {}
   for (const [name, rawOptions] of requested) {
-    if (!getV2Model(name) || !can(caller, name, 'read')) continue
+    const model = getV2Model(name)
+    if (!model || !can(caller, name, 'read')) continue
     const options = isPlainObject(rawOptions) ? rawOptions : {}
+    if (model.type === 'singleton') {
+      // a singleton comes back as its document, not a list
+      result[name] = projectV2Singleton(await readV2Singleton(store, model), isPlainObject(options.fields) ? options.fields : undefined)
+      continue
+    }
     result[name] = runQuery(await store.read(STORAGE_KEYS.v2Items(name)), {
       filter: publishedFilter(options.filter),
       sort: isPlainObject(options.sort) ? options.sort : undefined,

@@ -251,9 +251,13 @@ describe('1.2 endpoints [v2]', () => {
     expectEmpty404(await api('/api/gql', { headers: FULL, json: { query: '{ postsModel(limit:2){ _id title } }' } }))
   })
 
-  it.each(['/api/assets/000000000000000000000000', '/api/assets/image/000000000000000000000000', '/api/assets/image/000000000000000000000000/thumb'])(
-    'assets: unknown id %s → 404 with an empty body', async (path) => {
-      expectEmpty404(await api(path, { headers: FULL }))
+  it('assets: unknown id /api/assets/{id} → 404 with an empty body', async () => {
+    expectEmpty404(await api('/api/assets/000000000000000000000000', { headers: FULL }))
+  })
+
+  it.each(['/api/assets/image/000000000000000000000000?w=32', '/api/assets/image/000000000000000000000000/thumbnail'])(
+    'assets: unknown id %s → 400 {"error":"Asset not found"} (section 6.2)', async (path) => {
+      expectJson(await api(path, { headers: FULL }), 400, '{"error":"Asset not found"}')
     },
   )
 
