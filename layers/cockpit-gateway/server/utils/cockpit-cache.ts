@@ -39,8 +39,11 @@ const inflight = new Map<string, Promise<string>>()
 
 // Each model's cache generation as this instance last read it from the store; re-read at most once per
 // `cache.invalidationCheckInterval`, so an invalidation by another instance is seen within that bound.
-const generations = new Map<string, { value: string, checkedAt: number }>()
+// `seq` orders reads and invalidations: a read that started before this instance's own invalidation
+// ended must not put the older generation back.
+const generations = new Map<string, { value: string, checkedAt: number, seq: number }>()
 const generationReads = new Map<string, Promise<string>>()
+let generationSeq = 0
 
 let storeDown = false
 
@@ -58,10 +61,12 @@ function currentGeneration(model: string, recheckAfter: number): string | Promis
   let read = generationReads.get(model)
   if (!read) {
     read = (async () => {
+      const seq = ++generationSeq
       try {
-        const value = (await useGatewayStorage('cache').getItem<string>(`gen:${model}`)) ?? '0'
-        generations.set(model, { value: String(value), checkedAt: Date.now() })
-        return String(value)
+        const value = String((await useGatewayStorage('cache').getItem<string>(`gen:${model}`)) ?? '0')
+        const current = generations.get(model)
+        if ((current?.seq ?? 0) < seq) generations.set(model, { value, checkedAt: Date.now(), seq })
+        return current && current.seq > seq ? current.value : value
       }
       finally {
         generationReads.delete(model)
@@ -167,6 +172,6 @@ export async function getCachedCockpitRead(event: H3Event, model: string, key: s
  */
 export async function invalidateCockpitModelCache(model: string): Promise<void> {
   const value = crypto.randomUUID()
-  generations.set(model, { value, checkedAt: Date.now() })
+  generations.set(model, { value, checkedAt: Date.now(), seq: ++generationSeq })
   await useGatewayStorage('cache').setItem(`gen:${model}`, value)
 }

@@ -35,14 +35,19 @@ function stateKey(userId: string): string {
 // Revocation state, read through an in-process cache: a check at most once per `revocationCheckInterval`
 // per user and instance (one read for a burst, not one per request). What this instance writes is seen at
 // once; what another instance writes (logout elsewhere) within that interval, at most 1 s by config.
-const stateCache = new LRUCache<string, { state: UserSessionState, checkedAt: number }>({ max: 10_000 })
+// `seq` orders reads and writes: a read that started before this instance's own write ended must not put
+// the older state back.
+const stateCache = new LRUCache<string, { state: UserSessionState, checkedAt: number, seq: number }>({ max: 10_000 })
 const stateReads = new Map<string, Promise<UserSessionState>>()
+let stateSeq = 0
 
 async function readStoredUserState(userId: string): Promise<UserSessionState> {
+  const seq = ++stateSeq
   try {
     const state = (await useGatewayStorage('state').getItem<UserSessionState>(stateKey(userId))) ?? { version: 0 }
-    stateCache.set(userId, { state, checkedAt: Date.now() })
-    return state
+    const current = stateCache.get(userId)
+    if ((current?.seq ?? 0) < seq) stateCache.set(userId, { state, checkedAt: Date.now(), seq })
+    return current && current.seq > seq ? current.state : state
   }
   catch {
     throw sessionStoreUnavailable()
@@ -70,7 +75,7 @@ async function writeUserState(userId: string, state: UserSessionState): Promise<
     stateCache.delete(userId)
     throw sessionStoreUnavailable()
   }
-  stateCache.set(userId, { state, checkedAt: Date.now() })
+  stateCache.set(userId, { state, checkedAt: Date.now(), seq: ++stateSeq })
 }
 
 /** h3's session as unsealed from a cookie. */
