@@ -53,8 +53,35 @@ export function getGatewayClientIp(event: H3Event, trustProxy: TrustProxySetting
 
 let warnedUnknownClient = false
 
+/** Where a request keeps its socket address for the internal requests it makes (see {@link getGatewaySocketAddress}). */
+const SOCKET_ADDRESS_KEY = 'cockpitGatewaySocketAddress'
+
+/**
+ * The address of the peer of the request's socket, as text, or `undefined`. Nitro's internal requests (Nuxt's
+ * data fetching while rendering a page on the server: `useFetch`, `useRequestFetch`) have no socket of their
+ * own; they carry the context of the request that made them, whose address the startup plugin recorded
+ * there, so they are keyed as that client and not as `'unknown'`. A client cannot set that context.
+ * @param event the request
+ */
+export function getGatewaySocketAddress(event: H3Event): string | undefined {
+  const own = getRequestIP(event, { xForwardedFor: false })
+  if (own) return own
+  const parent = (event.node?.req as { __unenv__?: Record<string, unknown> } | undefined)?.__unenv__
+  const inherited = parent?.[SOCKET_ADDRESS_KEY]
+  return typeof inherited === 'string' && inherited ? inherited : undefined
+}
+
+/**
+ * Records the request's socket address in its context, where the internal requests it makes find it.
+ * @param event the request
+ */
+export function recordGatewaySocketAddress(event: H3Event): void {
+  const address = getGatewaySocketAddress(event)
+  if (address) event.context[SOCKET_ADDRESS_KEY] = address
+}
+
 function resolveClientIp(event: H3Event, trustProxy: TrustProxySetting): string {
-  const socket = parseAddress(getRequestIP(event, { xForwardedFor: false }) ?? '')
+  const socket = parseAddress(getGatewaySocketAddress(event) ?? '')
   const fallback = socket ? formatIp(socket) : UNKNOWN_CLIENT
 
   if (typeof trustProxy === 'string') {
