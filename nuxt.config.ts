@@ -16,13 +16,17 @@ export default defineNuxtConfig({
   css: ['~/assets/main.css'],
   routeRules: {
     // Public pages are built from Cockpit data at build time; the key is used only by the build's server code.
+    // Post pages are prerendered by following the list's links (crawlLinks), not by a `/posts/**` rule: with
+    // such a rule the browser would also ask for `_payload.json` of posts added after the build (404s, and
+    // router warnings on the server); now it asks only for those in the build's manifest, and any other post
+    // path is rendered at run time (404 for one that is missing or unpublished).
     '/': { prerender: true },
-    '/posts/**': { prerender: true },
-    // Rendered per request: a no-JavaScript login that fails is sent back here with `?error=` to explain.
-    '/login': { prerender: false },
-    // Editor pages depend on the session: rendered in the browser only.
-    '/posts/new': { prerender: false, ssr: false },
-    '/posts/*/edit': { prerender: false, ssr: false },
+    // Rendered per request, never stored by a cache: they show the session (and carry its form token).
+    // /login: a failed no-JavaScript login is sent back here with `?error=` to explain.
+    '/login': { prerender: false, headers: { 'cache-control': 'no-store' } },
+    '/account': { prerender: false, headers: { 'cache-control': 'no-store' } },
+    '/posts/new': { prerender: false, headers: { 'cache-control': 'no-store' } },
+    '/posts/*/edit': { prerender: false, headers: { 'cache-control': 'no-store' } },
   },
   compatibilityDate: '2025-07-15',
   nitro: {

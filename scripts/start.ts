@@ -13,7 +13,8 @@ if (!env.NUXT_COCKPIT_URL) {
   const embedded = await startEmbeddedCockpit(version)
   emulator = embedded.emulator
   Object.assign(env, embedded.env)
-  console.log(`[start] NUXT_COCKPIT_URL is not set: using the embedded Cockpit emulator (v${version}) at ${emulator.url} with its reference seed (log in as editor / editor-pass-123).`)
+  // Its address is the gateway's business only: printed as such, so that nobody mistakes it for the demo.
+  console.log(`[start] NUXT_COCKPIT_URL is not set: the gateway reads from the embedded Cockpit emulator (v${version}, reference seed; internal API at ${emulator.url}, not a page to open).`)
 }
 if (!env.NUXT_SESSION_PASSWORD) {
   env.NUXT_SESSION_PASSWORD = randomBytes(32).toString('hex')
@@ -46,7 +47,8 @@ function run(command: string, args: string[]): Promise<number> {
 
 let code = process.env.START_SKIP_BUILD ? 0 : await run('npx', ['nuxt', 'build'])
 if (code === 0) {
-  console.log(`[start] serving on http://${host}:${port}`)
+  const accounts = emulator ? ' Demo accounts: admin / admin-pass-123, editor / editor-pass-123, guest / guest-pass-123 (see the README for what each may do).' : ''
+  console.log(`\n[start] Open http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port} in your browser.${accounts} Ctrl+C stops the server${emulator ? ' and the emulator' : ''}.\n`)
   code = await run(process.execPath, ['.output/server/index.mjs'])
 }
 await emulator?.close()

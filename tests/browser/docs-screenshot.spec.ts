@@ -8,6 +8,7 @@ const COLUMN = { x: 240, y: 0, width: 800, height: 620 }
 test('docs/screenshot.png', async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 800 })
   await loginThroughPage(page, USERS.editor)
+  await page.goto('/')
   await waitForHydration(page)
   // The live list (an editor also sees unpublished posts), not the build's.
   await expect(page.getByTestId('draft-badge').first()).toBeVisible()

@@ -150,12 +150,12 @@ export async function waitForHydration(page: Page): Promise<void> {
   })
 }
 
-/** Logs in through the /login page as a person would, and waits for the redirect home. */
+/** Logs in through the /login page as a person would, and waits for the redirect to the account page. */
 export async function loginThroughPage(page: Page, user: { username: string, password: string }): Promise<void> {
   await page.goto('/login')
   await waitForHydration(page)
   await page.getByLabel('Username').fill(user.username)
   await page.getByLabel('Password').fill(user.password)
   await page.getByTestId('login-submit').click()
-  await page.waitForURL(url => url.pathname === '/')
+  await page.waitForURL(url => url.pathname === '/account')
 }

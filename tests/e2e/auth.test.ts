@@ -117,7 +117,7 @@ describe.each([2, 1] as const)('login and sessions against Cockpit v%i', (versio
     const b = browser()
     await b.login('editor', 'editor-pass-123')
     const session = (await b.request('/api/_auth/session')).json()
-    expect(Object.keys(session).sort()).toEqual(['lastSeenAt', 'loggedInAt', 'user'])
+    expect(Object.keys(session).sort()).toEqual(['formToken', 'lastSeenAt', 'loggedInAt', 'user'])
     expect(session.user.role).toBe('editor')
   })
 
@@ -181,7 +181,7 @@ describe.each([2, 1] as const)('login and sessions against Cockpit v%i', (versio
     }
     const bad = await browser().request('/api/auth/login', { form: { username: 'editor', password: 'nope-nope', redirect: '/posts/new' } })
     expect(bad.status).toBe(303)
-    expect(bad.headers.get('location')).toBe('/login?error=INVALID_CREDENTIALS&redirect=%2Fposts%2Fnew')
+    expect(bad.headers.get('location')).toBe('/login?error=INVALID_CREDENTIALS&redirect=%2Fposts%2Fnew&username=editor')
   })
 
   it('refuses a cross-site form post before checking credentials', async () => {
@@ -270,6 +270,6 @@ describe('login rate limiting', () => {
   it('tells a form user when to retry', async () => {
     const response = await new TestBrowser(gateway).request('/api/auth/login', { form: { username: 'editor', password: 'editor-pass-123' } })
     expect(response.status).toBe(303)
-    expect(response.headers.get('location')).toMatch(/^\/login\?error=RATE_LIMITED&retryAfter=\d+$/)
+    expect(response.headers.get('location')).toMatch(/^\/login\?error=RATE_LIMITED&retryAfter=\d+&username=editor$/)
   })
 })

@@ -42,6 +42,10 @@ export default defineNuxtModule<CockpitGatewayModuleOptions>({
     addServerHandler({ route: `${prefix}/items/:model/:id`, method: 'patch', handler: handler('cockpit/item-update.patch') })
     addServerHandler({ route: `${prefix}/items/:model/:id`, method: 'delete', handler: handler('cockpit/item-delete.delete') })
     addServerHandler({ route: `${prefix}/webhook`, method: 'post', handler: handler('cockpit/webhook.post') })
+    // HTML form twins of the writes (no JavaScript): a path of their own, so no item id can shadow them.
+    addServerHandler({ route: `${prefix}/form-posts/:model/create`, method: 'post', handler: handler('form-posts/item-create.post') })
+    addServerHandler({ route: `${prefix}/form-posts/:model/:id/update`, method: 'post', handler: handler('form-posts/item-update.post') })
+    addServerHandler({ route: `${prefix}/form-posts/:model/:id/delete`, method: 'post', handler: handler('form-posts/item-delete.post') })
     addServerHandler({ route: `${prefix}/**`, handler: handler('cockpit/not-found') })
     addServerHandler({ route: `${authPrefix}/login`, method: 'post', handler: handler('auth/login.post') })
     addServerHandler({ route: `${authPrefix}/logout`, method: 'post', handler: handler('auth/logout.post') })

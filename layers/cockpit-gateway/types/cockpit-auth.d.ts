@@ -18,6 +18,8 @@ declare module '#auth-utils' {
     version?: number
     /** Random id of this login, for single-session revocation. */
     sid?: string
+    /** Token for the gateway's HTML form posts (`_csrf`); in `/api/_auth/session` only, never in the cookie. */
+    formToken?: string | null
   }
 }
 

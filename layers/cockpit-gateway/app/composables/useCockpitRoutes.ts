@@ -4,6 +4,8 @@ export interface CockpitRoutes {
   items: (model: string) => string
   /** e.g. `/api/cockpit/items/posts/abc` */
   item: (model: string, id: string) => string
+  /** HTML form twin of a write, e.g. `/api/cockpit/form-posts/posts/create`, `/api/cockpit/form-posts/posts/abc/update` */
+  formPost: (model: string, action: 'create' | 'update' | 'delete', id?: string) => string
   /** e.g. `/api/auth/login` */
   auth: (action: 'login' | 'logout' | 'logout-all' | 'oidc') => string
 }
@@ -17,6 +19,7 @@ export function useCockpitRoutes(): CockpitRoutes {
   return {
     items: model => `${prefix}/items/${encodeURIComponent(model)}`,
     item: (model, id) => `${prefix}/items/${encodeURIComponent(model)}/${encodeURIComponent(id)}`,
+    formPost: (model, action, id) => `${prefix}/form-posts/${encodeURIComponent(model)}${action === 'create' ? '' : `/${encodeURIComponent(id ?? '')}`}/${action}`,
     auth: action => `${authPrefix}/${action}`,
   }
 }

@@ -7,6 +7,8 @@ export interface CockpitUserState {
   /** The user, or `null` when logged out. */
   user: ComputedRef<User | null>
   loggedIn: ComputedRef<boolean>
+  /** Token for the gateway's HTML form posts (hidden field `_csrf`); `null` when logged out. */
+  formToken: ComputedRef<string | null>
   /** Whether the user has one of `roles`. */
   hasRole: (...roles: string[]) => boolean
   /** Logs in with username and password; rejects with the gateway's error (`data.code`). */
@@ -31,6 +33,7 @@ export function useCockpitUser(): CockpitUserState {
   return {
     user,
     loggedIn: computed(() => !!user.value),
+    formToken: computed(() => (user.value && session.session.value?.formToken) || null),
     hasRole: (...roles) => !!user.value && roles.includes(user.value.role),
     async login(username, password) {
       const result = await $fetch<{ user: User }>(routes.auth('login'), { method: 'POST', body: { username, password } })

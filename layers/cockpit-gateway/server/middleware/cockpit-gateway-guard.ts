@@ -13,6 +13,7 @@ export default defineEventHandler((event) => {
   const { prefix, authPrefix } = getGatewayRoutePrefixes(event)
   // The webhook is server-to-server (no Origin) and authenticated by its shared secret instead.
   if (pathname === `${prefix}/webhook`) return
-  // The login form works without JavaScript: an urlencoded post, guarded by the Origin check alone.
-  requireSameOriginRequest(event, pathname === `${authPrefix}/login`)
+  // The HTML forms (login, logout, and the form-post twins of the writes, which also check a session
+  // token) may be urlencoded; everything else must be JSON.
+  requireSameOriginRequest(event, isGatewayFormPath(pathname, { prefix, authPrefix }))
 })

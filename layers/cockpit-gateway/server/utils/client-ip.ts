@@ -53,6 +53,33 @@ export function getGatewayClientIp(event: H3Event, trustProxy: TrustProxySetting
 
 let warnedUnknownClient = false
 
+/** Where a request keeps its socket address for the internal requests it makes (see {@link getGatewaySocketAddress}). */
+const SOCKET_ADDRESS_KEY = 'cockpitGatewaySocketAddress'
+
+/**
+ * The address of the peer of the request's socket, as text, or `undefined`. Nitro's internal requests (Nuxt's
+ * data fetching while rendering a page on the server: `useFetch`, `useRequestFetch`) have no socket of their
+ * own; they carry the context of the request that made them, whose address the startup plugin recorded
+ * there, so they are keyed as that client and not as `'unknown'`. A client cannot set that context.
+ * @param event the request
+ */
+export function getGatewaySocketAddress(event: H3Event): string | undefined {
+  const own = getRequestIP(event, { xForwardedFor: false })
+  if (own) return own
+  const parent = (event.node?.req as { __unenv__?: Record<string, unknown> } | undefined)?.__unenv__
+  const inherited = parent?.[SOCKET_ADDRESS_KEY]
+  return typeof inherited === 'string' && inherited ? inherited : undefined
+}
+
+/**
+ * Records the request's socket address in its context, where the internal requests it makes find it.
+ * @param event the request
+ */
+export function recordGatewaySocketAddress(event: H3Event): void {
+  const address = getGatewaySocketAddress(event)
+  if (address) event.context[SOCKET_ADDRESS_KEY] = address
+}
+
 // Socket addresses repeat (keep-alive connections, a few proxies): each is parsed once. Bounded.
 const socketAddresses = new Map<string, string>()
 
@@ -69,7 +96,7 @@ function getSocketClient(raw: string): string {
 }
 
 function resolveClientIp(event: H3Event, trustProxy: TrustProxySetting): string {
-  const rawSocket = getRequestIP(event, { xForwardedFor: false }) ?? ''
+  const rawSocket = getGatewaySocketAddress(event) ?? ''
   const fallback = getSocketClient(rawSocket)
   if (trustProxy === false) return fallback
   const socket = fallback === UNKNOWN_CLIENT ? null : parseAddress(rawSocket)

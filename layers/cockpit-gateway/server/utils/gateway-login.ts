@@ -83,13 +83,15 @@ export async function loginWithPassword(event: H3Event, username: string, passwo
  * @param event the request
  * @param error what went wrong
  * @param redirect the form's requested redirect, passed through when safe
+ * @param username the submitted username, kept so the form can show it again (never the password)
  */
-export async function sendLoginFormFailure(event: H3Event, error: unknown, redirect?: string) {
+export async function sendLoginFormFailure(event: H3Event, error: unknown, redirect?: string, username?: string) {
   const { auth } = useGatewayConfig(event)
   const data = (error as { data?: { code?: string, retryAfter?: number } }).data ?? {}
   const query = new URLSearchParams({ error: data.code ?? 'LOGIN_FAILED' })
   if (data.retryAfter) query.set('retryAfter', String(data.retryAfter))
   const safe = getSafeRedirectPath(redirect, '')
   if (safe) query.set('redirect', safe)
+  if (username) query.set('username', username.slice(0, 256))
   return sendRedirect(event, `${getSafeRedirectPath(auth.loginPage)}?${query}`, 303)
 }

@@ -17,6 +17,8 @@ export function sendGatewayRouteMiss(event: H3Event): never {
     [new RegExp(`^${escape(prefix)}/items/[^/]+$`), ['GET', 'POST']],
     [new RegExp(`^${escape(prefix)}/items/[^/]+/[^/]+$`), ['GET', 'PATCH', 'DELETE']],
     [new RegExp(`^${escape(prefix)}/webhook$`), ['POST']],
+    [new RegExp(`^${escape(prefix)}/form-posts/[^/]+/create$`), ['POST']],
+    [new RegExp(`^${escape(prefix)}/form-posts/[^/]+/[^/]+/(update|delete)$`), ['POST']],
     [new RegExp(`^${escape(authPrefix)}/(login|logout|logout-all)$`), ['POST']],
     [new RegExp(`^${escape(authPrefix)}/oidc$`), ['GET']],
   ]

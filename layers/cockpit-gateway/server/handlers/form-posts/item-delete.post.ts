@@ -1,0 +1,21 @@
+import { itemParamsSchema } from '../../../shared/types/cockpit-params'
+import { isFormPostFailure, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+
+/**
+ * `POST {prefix}/form-posts/:model/:id/delete`: the HTML form twin of `DELETE items/:model/:id`. Same-origin
+ * (guard) plus the session's form token; then the same delete as the JSON route.
+ */
+export default defineEventHandler(async (event) => {
+  const { model, id } = readGatewayParams(event, itemParamsSchema)
+  const declared = requireCockpitModel(model)
+  const body = await readGatewayFormBody(event)
+  try {
+    await requireGatewayFormToken(event, body[GATEWAY_FORM_TOKEN_FIELD])
+    await deleteCockpitItem(event, declared, id)
+    return sendFormSuccess(event, body, '/')
+  }
+  catch (error) {
+    if (!isFormPostFailure(error)) throw error
+    return sendFormFailure(event, body, error, '/')
+  }
+})

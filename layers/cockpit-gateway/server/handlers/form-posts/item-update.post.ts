@@ -1,0 +1,21 @@
+import { itemParamsSchema } from '../../../shared/types/cockpit-params'
+import { coerceFormFields, isFormPostFailure, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+
+/**
+ * `POST {prefix}/form-posts/:model/:id/update`: the HTML form twin of `PATCH items/:model/:id`. Same-origin
+ * (guard) plus the session's form token; then the same update as the JSON route.
+ */
+export default defineEventHandler(async (event) => {
+  const { model, id } = readGatewayParams(event, itemParamsSchema)
+  const declared = requireCockpitModel(model)
+  const body = await readGatewayFormBody(event)
+  try {
+    await requireGatewayFormToken(event, body[GATEWAY_FORM_TOKEN_FIELD])
+    const item = await updateCockpitItem(event, declared, id, coerceFormFields(declared, body))
+    return sendFormSuccess(event, body, '/', item._id)
+  }
+  catch (error) {
+    if (!isFormPostFailure(error)) throw error
+    return sendFormFailure(event, body, error, '/', declared)
+  }
+})
