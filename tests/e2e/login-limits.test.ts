@@ -1,4 +1,6 @@
 import { randomInt } from 'node:crypto'
+import { Hash } from '@adonisjs/hash'
+import { Scrypt } from '@adonisjs/hash/drivers/scrypt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findLeaks, startGateway, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
@@ -177,6 +179,34 @@ describe.each([2, 1] as const)('one account, one bucket, whatever the spelling, 
     // v2's admin bucket is fresh (its email had a bucket of its own); so is v1's.
     expect(statuses).toEqual([...Array(3).fill(401), ...Array(17).fill(429)])
     expect(passwordChecks(gateway)).toBe(3)
+  })
+})
+
+describe('the local provider keys its limit on the canonical account too', () => {
+  let gateway: RunningGateway
+
+  beforeAll(async () => {
+    const passwordHash = await new Hash(new Scrypt({})).make('local-pass-4567')
+    gateway = await startGateway({
+      version: 2,
+      env: {
+        ...TRUST_ONE_HOP,
+        NUXT_COCKPIT_GATEWAY_AUTH_PROVIDER: 'local',
+        NUXT_COCKPIT_GATEWAY_AUTH_LOCAL_USERS: JSON.stringify([{ username: 'alice', role: 'editor', passwordHash }]),
+        NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '1000',
+        NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '3',
+        NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_DELAY: '600',
+      },
+    })
+  })
+  afterAll(async () => {
+    await gateway.stop()
+  })
+
+  it('shares one bucket between case and width variants of a name, and refuses invisible ones', async () => {
+    for (const spelling of ['Alice', 'ALICE', '\uFF41lice']) expect((await login(gateway, spelling, 'wrong', randomIp())).status, spelling).toBe(401)
+    expect((await login(gateway, 'alice', 'local-pass-4567', randomIp())).status).toBe(429)
+    expect((await login(gateway, 'al\u200Bice', 'local-pass-4567', randomIp())).json().data.code).toBe('INVALID_USERNAME')
   })
 })
 

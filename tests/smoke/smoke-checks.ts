@@ -8,6 +8,8 @@ export const SMOKE_RUNTIME_ENV = {
   NUXT_COCKPIT_GATEWAY_AUTH_FAILURE_DELAY: '50',
   // Low enough that the third attempt for one username is refused.
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '2',
+  // …and waits long enough that a slow preset cannot outlast it.
+  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_DELAY: '600',
 } as const
 
 /** One check of {@link runSmokeChecks}. */
