@@ -73,6 +73,7 @@ describe.each([2, 1] as const)('usernames no Cockpit account can have, on v%i', 
     const response = await new TestBrowser(gateway).request('/api/auth/login', { form: { username: 'editor\u0000x', password: PASSWORDS.editor }, headers: { 'x-forwarded-for': randomIp() } })
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/login?error=INVALID_USERNAME')
+    expect((await new TestBrowser(gateway).request('/login?error=INVALID_USERNAME')).text).toContain('That username holds characters no account can have.')
   })
 })
 
