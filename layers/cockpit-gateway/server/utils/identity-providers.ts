@@ -109,7 +109,7 @@ const localProvider: PasswordIdentityProvider = async (event, username, password
  * A provider in its full form: a plain function gets the default canonicalisation.
  * @param entry what was registered
  */
-export function resolvePasswordIdentityProvider(entry: PasswordIdentityProviderEntry): Required<PasswordIdentityProviderDefinition> {
+function resolvePasswordIdentityProvider(entry: PasswordIdentityProviderEntry): Required<PasswordIdentityProviderDefinition> {
   if (typeof entry === 'function') return { authenticate: entry, canonicalUsername: getCanonicalUsername }
   if (!entry || typeof entry.authenticate !== 'function') throw new TypeError('identity provider: expected a function or { authenticate, canonicalUsername? }')
   const { authenticate, canonicalUsername } = entry
