@@ -106,16 +106,28 @@ export function createAdminSessions(): AdminSessions {
   }
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+const EMAIL = /^[^\s@\0]+@[^\s@\0]+\.[^\s@\0]+$/
+
+/**
+ * The spellings `/auth/check` accepts (contract 1.7, observed on 2.13.2): an email (PHP's
+ * `FILTER_VALIDATE_EMAIL`, which refuses a NUL) is looked up exactly in `email`; anything else exactly in
+ * `user`, but only up to the first NUL (the storage layer cuts the string there). Whitespace and case count.
+ * @param login the `auth.user` sent
+ */
+function getV2LoginFilter(login: string): { field: 'email' | 'user', value: string } {
+  if (EMAIL.test(login)) return { field: 'email', value: login }
+  const nul = login.indexOf('\0')
+  return { field: 'user', value: nul === -1 ? login : login.slice(0, nul) }
+}
 
 /**
  * Cockpit's `auth->authenticate`: an active user by `user` (or by `email` when the input is an
  * email), bcrypt-checked. Returns the user as the session sees it: no password, key, reset token or 2FA.
  */
 async function authenticate(store: DocumentStore, login: string, password: string): Promise<Doc | undefined> {
-  const field = EMAIL.test(login) ? 'email' : 'user'
+  const { field, value } = getV2LoginFilter(login)
   const users = await store.read(STORAGE_KEYS.v2Users)
-  const user = users.find(record => record[field] === login && record.active === true)
+  const user = users.find(record => record[field] === value && record.active === true)
   if (!user || typeof user.password !== 'string' || !bcrypt.compareSync(password, user.password)) return undefined
   return {
     user: user.user,

@@ -58,10 +58,14 @@ export default defineNuxtConfig({
         loginPage: '/login',
       },
       rateLimit: {
-        /** Login attempts per client IP. */
+        /** Failed login attempts per client IP (successes are given back). */
         login: { limit: 10, window: 15 * 60, failOpen: false },
-        /** Login attempts per username. */
-        loginUser: { limit: 5, window: 15 * 60, failOpen: false },
+        /**
+         * Failed logins per account (per device for a client holding the account's device cookie): `limit` free
+         * failures, then a wait of `delay` seconds before the next attempt, doubling after each failure up to
+         * `maxDelay`; forgotten `window` seconds after the last wait ended. Successes are given back.
+         */
+        loginUser: { limit: 5, window: 15 * 60, failOpen: false, delay: 1, maxDelay: 15 * 60 },
         /** Writes per user. */
         write: { limit: 60, window: 60, failOpen: false },
         /** Reads per client IP (or user when logged in). */

@@ -244,26 +244,26 @@ describe('login rate limiting', () => {
   let gateway: RunningGateway
 
   beforeAll(async () => {
-    gateway = await startGateway({ version: 2, env: { NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '3', NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '6' } })
+    gateway = await startGateway({ version: 2, env: { NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '3', NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_DELAY: '600', NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '6' } })
   })
   afterAll(async () => {
     await gateway.stop()
   })
 
-  it('answers 429 with Retry-After after N attempts for a username, and per IP', async () => {
+  it('answers 429 with Retry-After after N failures for a username, and per IP; refused attempts count nowhere', async () => {
     for (let i = 0; i < 3; i++) {
       const response = await new TestBrowser(gateway).request('/api/auth/login', { json: { username: 'editor', password: `wrong-${i}` } })
       expect(response.status).toBe(401)
-      expect(response.headers.get('ratelimit-policy')).toMatch(/"loginUser";q=3;w=900/)
+      expect(response.headers.get('ratelimit-policy')).toBe('"login";q=6;w=900')
+      expect(response.headers.get('ratelimit')).toMatch(new RegExp(`^"login";r=${5 - i};t=\\d+$`))
     }
     const limited = await new TestBrowser(gateway).request('/api/auth/login', { json: { username: 'editor', password: 'editor-pass-123' } })
     expect(limited.status).toBe(429)
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(590)
     expect(limited.json().data).toMatchObject({ code: 'RATE_LIMITED' })
     expect(limited.json().data.retryAfter).toBe(Number(limited.headers.get('retry-after')))
-    // Another username still gets through until the per-IP budget (6) is spent.
-    expect((await new TestBrowser(gateway).request('/api/auth/login', { json: { username: 'guest', password: 'x-wrong' } })).status).toBe(401)
-    expect((await new TestBrowser(gateway).request('/api/auth/login', { json: { username: 'guest', password: 'x-wrong' } })).status).toBe(401)
+    // Another username still gets through until the per-IP budget (6 failures) is spent; the refused attempt above took none of it.
+    for (let i = 0; i < 3; i++) expect((await new TestBrowser(gateway).request('/api/auth/login', { json: { username: 'guest', password: 'x-wrong' } })).status).toBe(401)
     expect((await new TestBrowser(gateway).request('/api/auth/login', { json: { username: 'admin', password: 'x-wrong' } })).status).toBe(429)
   })
 

@@ -204,6 +204,8 @@ describe('the packed layer, extended by an app of its own', () => {
           NUXT_COCKPIT_GATEWAY_AUTH_PROVIDER: 'demo-sso',
           NUXT_COCKPIT_GATEWAY_AUTH_ROLE_MAP: JSON.stringify({ 'sso-writers': 'writer' }),
           NUXT_COCKPIT_GATEWAY_AUTH_FAILURE_DELAY: '50',
+          NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '3',
+          NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_DELAY: '600',
         }),
         stdio: ['ignore', 'pipe', 'pipe'],
       })
@@ -256,6 +258,18 @@ describe('the packed layer, extended by an app of its own', () => {
       const me = await alice.request('/api/whoami')
       expect(me.status).toBe(200)
       expect(me.json()).toEqual({ name: 'Alice', role: 'writer' })
+    })
+
+    it('counts every spelling the app\'s provider calls one account in one login limit', async (ctx) => {
+      if (!built) return ctx.skip()
+      // The provider's canonicalUsername folds case and its own domain: `carol`'s three free failures are spent
+      // through three spellings, and a fourth spelling waits.
+      for (const spelling of ['carol', 'Carol@sso.example', 'CAROL']) {
+        expect((await browser().request('/api/auth/login', { json: { username: spelling, password: 'guess' } })).status, spelling).toBe(401)
+      }
+      const refused = await browser().request('/api/auth/login', { json: { username: 'carol@SSO.example', password: 'guess' } })
+      expect(refused.status).toBe(429)
+      expect(refused.json().data.retryAfter).toBeGreaterThan(590)
     })
 
     it('lets the app\'s policy decide writes, and sends them with the app\'s request hook', async (ctx) => {

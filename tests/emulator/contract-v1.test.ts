@@ -419,6 +419,10 @@ describe('2.4 user auth [v1]', () => {
     expectJson(await authUser({ user: 'editor@example.test', password: 'editor-pass-123' }), 401, '{"error":"Authentication failed"}')
   })
 
+  it.each(['editor\u0000xyz', 'editor\u0000', ' editor', 'editor ', 'editor\t', 'EDITOR', 'editor@example.test'])('matching is exact: spelling %j → 401 {"error":"Authentication failed"}', async (spelling) => {
+    expectJson(await authUser({ user: spelling, password: 'editor-pass-123' }), 401, '{"error":"Authentication failed"}')
+  })
+
   it('any account key may authenticate another user (the editor\'s key authenticates guest)', async () => {
     const answer = await authUser({ user: 'guest', password: 'guest-pass-123' }, EDITOR)
     expect(answer.json()).toMatchObject({ user: 'guest', group: 'guest', api_key: keys.guestAccount })

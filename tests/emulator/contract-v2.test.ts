@@ -673,6 +673,18 @@ describe('1.7 users and password auth [v2]', () => {
     expect(answer.json()).toMatchObject({ success: true, user: { user: 'editor' } })
   })
 
+  it.each(['editor\u0000xyz', 'editor\u0000', 'editor\u0000\u0000editor', 'editor@example.test'])('spelling %j logs in as editor (everything from a NUL on is ignored; the email matches `email`)', async (spelling) => {
+    const session = createSession()
+    const { csrf } = await session.login()
+    expect((await session.check({ auth: { user: spelling, password: 'editor-pass-123' }, csrf })).json()).toMatchObject({ success: true, user: { user: 'editor', email: 'editor@example.test' } })
+  })
+
+  it.each([' editor', 'editor ', 'editor\t', 'EDITOR', 'Editor', 'EDITOR@example.test', ' editor@example.test', '\u0000editor', 'editor@example.test\u0000', 'editor\u200b'])('spelling %j → 200 {"success":false} (whitespace and case are not ignored)', async (spelling) => {
+    const session = createSession()
+    const { csrf } = await session.login()
+    expectJson(await session.check({ auth: { user: spelling, password: 'editor-pass-123' }, csrf }), 200, '{"success":false}')
+  })
+
   it('every seeded user can log in with its password and gets its role', async () => {
     for (const user of Object.values(users)) {
       const session = createSession()

@@ -8,6 +8,8 @@ export const SMOKE_RUNTIME_ENV = {
   NUXT_COCKPIT_GATEWAY_AUTH_FAILURE_DELAY: '50',
   // Low enough that the third attempt for one username is refused.
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '2',
+  // …and waits long enough that a slow preset cannot outlast it.
+  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_DELAY: '600',
   // Set only at run time, on the platform side (on Workers: a binding): the gateway must honour it even
   // though it parses its config once, not per request.
   NUXT_COCKPIT_GATEWAY_LIMITS_DEFAULT_LIST_LIMIT: '1',

@@ -37,6 +37,8 @@ const GENEROUS_LOGIN = {
 const STRICT_LOGIN = {
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '1000',
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '3',
+  // The 4th attempt waits this long: no test outlasts it by accident.
+  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_DELAY: '600',
 }
 
 const emulator = await startEmulator({ version, port: 0 })

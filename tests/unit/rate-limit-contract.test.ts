@@ -5,9 +5,15 @@ import type { Redis } from 'ioredis'
 import { createStorage, defineDriver, type Storage } from 'unstorage'
 import redisDriver from 'unstorage/drivers/redis'
 import {
+  consumeBackoff,
   consumeRateLimit,
   isRateLimitStoreError,
+  peekBackoff,
+  peekRateLimit,
   RateLimitStoreError,
+  refundBackoff,
+  refundRateLimit,
+  type BackoffPolicy,
   type RateLimitPolicy,
   type RateLimitResult,
 } from '../../layers/cockpit-gateway/server/utils/rate-limit'
@@ -245,5 +251,142 @@ describe('rate limit on Redis', () => {
     // A unit comes back every 20 s, counted from the first call on the server's clock.
     expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(19)
     expect(refused.retryAfterSeconds).toBeLessThanOrEqual(20)
+  })
+})
+
+/** Exact model of the failure backoff, restated from its definition, to check drivers against. */
+function backoffModel(policy: BackoffPolicy) {
+  let failures = 0
+  let last = 0
+  let expiresAt = 0
+  const delay = (n: number) => n < policy.free ? 0 : Math.min(policy.maxDelay * 1000, policy.delay * 1000 * 2 ** (n - policy.free))
+  return (now: number, op: 'consume' | 'peek' | 'refund') => {
+    if (now >= expiresAt) failures = 0
+    if (failures === 0) last = now
+    if (op === 'refund') {
+      failures = Math.max(0, failures - 1)
+      expiresAt = last + delay(failures) + policy.window * 1000
+      if (now >= expiresAt) failures = 0
+      return { allowed: true, failures, retryAfterSeconds: 0 }
+    }
+    const until = last + delay(failures)
+    if (now < until) return { allowed: false, failures, retryAfterSeconds: Math.ceil((until - now) / 1000) }
+    if (op === 'peek') return { allowed: true, failures: failures + 1, retryAfterSeconds: 0 }
+    failures += 1
+    last = now
+    expiresAt = now + delay(failures) + policy.window * 1000
+    return { allowed: true, failures, retryAfterSeconds: 0 }
+  }
+}
+
+describe.each([memoryCase, redisCase])('rate limit peek and refund contract: $name', (driverCase) => {
+  const key = (name: string) => `rl-refund:${name}`
+  const policy = { limit: 3, window: 60 }
+
+  it('peek decides like consume but counts nothing', async () => {
+    const storage = driverCase.open()
+    const now = Date.now()
+    for (let i = 0; i < 5; i++) expect(await peekRateLimit(storage, key('peek'), policy, { now })).toMatchObject({ allowed: true, remaining: 2 })
+    expect(await storage.getItem(key('peek'))).toBeNull()
+    for (let i = 0; i < 3; i++) expect((await consumeRateLimit(storage, key('peek'), policy, { now })).allowed).toBe(true)
+    const stored = await storage.getItem(key('peek'))
+    const peeked = await peekRateLimit(storage, key('peek'), policy, { now: now + 1000 })
+    const consumed = await consumeRateLimit(storage, key('peek'), policy, { now: now + 1000 })
+    expect(peeked).toEqual(consumed)
+    expect(peeked).toMatchObject({ allowed: false, retryAfterSeconds: 19 })
+    expect(await storage.getItem(key('peek'))).toEqual(stored)
+    // Admitted at exactly the announced time.
+    expect((await peekRateLimit(storage, key('peek'), policy, { now: now + 20_000 })).allowed).toBe(true)
+  })
+
+  it('refund gives back exactly what a consume took, never below empty', async () => {
+    const storage = driverCase.open()
+    const now = Date.now()
+    for (let i = 0; i < 3; i++) await consumeRateLimit(storage, key('refund'), policy, { now })
+    expect((await consumeRateLimit(storage, key('refund'), policy, { now })).allowed).toBe(false)
+    expect(await refundRateLimit(storage, key('refund'), policy, { now })).toMatchObject({ allowed: true, remaining: 1 })
+    expect((await consumeRateLimit(storage, key('refund'), policy, { now })).allowed).toBe(true)
+    expect((await consumeRateLimit(storage, key('refund'), policy, { now })).allowed).toBe(false)
+    for (let i = 0; i < 5; i++) await refundRateLimit(storage, key('refund'), policy, { now })
+    expect(await storage.getItem(key('refund'))).toBeNull()
+    expect(await refundRateLimit(storage, key('refund'), policy, { now })).toMatchObject({ allowed: true, remaining: 3 })
+    expect(await consumeRateLimit(storage, key('refund'), policy, { now })).toMatchObject({ allowed: true, remaining: 2 })
+  })
+
+  it('keeps exact count under concurrent consumes and refunds (reserve, then refund on success)', async () => {
+    const a = driverCase.open()
+    const b = driverCase.open()
+    const big = { limit: 50, window: 3600 }
+    const now = Date.now()
+    for (let i = 0; i < 50; i++) await consumeRateLimit(a, key('race'), big, { now })
+    // 30 refunds race 100 consumes on a full bucket: whatever the order, units are conserved.
+    const calls = [
+      ...Array.from({ length: 30 }, (_, i) => refundRateLimit(i % 2 ? a : b, key('race'), big, { now }).then(() => false)),
+      ...Array.from({ length: 100 }, (_, i) => consumeRateLimit(i % 2 ? a : b, key('race'), big, { now }).then(r => r.allowed)),
+    ]
+    const admitted = (await Promise.all(calls)).filter(Boolean).length
+    const after = await peekRateLimit(a, key('race'), big, { now })
+    expect(admitted + after.remaining).toBe(30)
+  })
+
+  it('backoff: free failures, then doubling waits up to the cap, forgotten after the window', async () => {
+    const storage = driverCase.open()
+    const backoff = { free: 3, delay: 2, maxDelay: 8, window: 60 }
+    const t0 = Date.now()
+    for (let i = 1; i <= 3; i++) expect(await consumeBackoff(storage, key('backoff'), backoff, { now: t0 })).toEqual({ allowed: true, failures: i, retryAfterSeconds: 0 })
+    expect(await consumeBackoff(storage, key('backoff'), backoff, { now: t0 })).toEqual({ allowed: false, failures: 3, retryAfterSeconds: 2 })
+    expect(await peekBackoff(storage, key('backoff'), backoff, { now: t0 + 1999 })).toMatchObject({ allowed: false, retryAfterSeconds: 1 })
+    let t = t0 + 2000
+    for (const [failures, wait] of [[4, 4], [5, 8], [6, 8], [7, 8]] as const) {
+      expect(await consumeBackoff(storage, key('backoff'), backoff, { now: t })).toEqual({ allowed: true, failures, retryAfterSeconds: 0 })
+      expect(await consumeBackoff(storage, key('backoff'), backoff, { now: t + 1 })).toMatchObject({ allowed: false, failures })
+      expect((await peekBackoff(storage, key('backoff'), backoff, { now: t })).retryAfterSeconds).toBe(wait)
+      t += wait * 1000
+    }
+    // Refused and peeked attempts did not move the time: admitted exactly when announced.
+    expect((await consumeBackoff(storage, key('backoff'), backoff, { now: t })).allowed).toBe(true)
+    // 8 s wait + 60 s quiet: forgotten.
+    expect(await consumeBackoff(storage, key('backoff'), backoff, { now: t + 68_000 })).toEqual({ allowed: true, failures: 1, retryAfterSeconds: 0 })
+  })
+
+  it('backoff: a refund gives back one reservation; the last one removes the entry', async () => {
+    const storage = driverCase.open()
+    const backoff = { free: 2, delay: 10, maxDelay: 100, window: 60 }
+    const now = Date.now()
+    await consumeBackoff(storage, key('backoff-refund'), backoff, { now })
+    await consumeBackoff(storage, key('backoff-refund'), backoff, { now })
+    expect((await peekBackoff(storage, key('backoff-refund'), backoff, { now })).allowed).toBe(false)
+    expect(await refundBackoff(storage, key('backoff-refund'), backoff, { now })).toMatchObject({ allowed: true, failures: 1 })
+    expect(await consumeBackoff(storage, key('backoff-refund'), backoff, { now })).toMatchObject({ allowed: true, failures: 2 })
+    await refundBackoff(storage, key('backoff-refund'), backoff, { now })
+    await refundBackoff(storage, key('backoff-refund'), backoff, { now })
+    expect(await storage.getItem(key('backoff-refund'))).toBeNull()
+    expect(await refundBackoff(storage, key('backoff-refund'), backoff, { now })).toEqual({ allowed: true, failures: 0, retryAfterSeconds: 0 })
+  })
+
+  it('backoff: a burst of 200 parallel attempts from two instances gets exactly the free ones through', async () => {
+    const a = driverCase.open()
+    const b = driverCase.open()
+    const backoff = { free: 5, delay: 60, maxDelay: 600, window: 900 }
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => consumeBackoff(i % 2 ? a : b, key('backoff-burst'), backoff)))
+    expect(results.filter(r => r.allowed)).toHaveLength(5)
+    expect(results.filter(r => r.allowed).map(r => r.failures).sort()).toEqual([1, 2, 3, 4, 5])
+    expect(results.filter(r => !r.allowed).every(r => r.retryAfterSeconds >= 59 && r.retryAfterSeconds <= 60)).toBe(true)
+  })
+
+  it('backoff agrees with its model over a random sequence of consumes, peeks and refunds', async () => {
+    const storage = driverCase.open()
+    const backoff = { free: 2, delay: 1, maxDelay: 5, window: 3 }
+    const model = backoffModel(backoff)
+    const random = mulberry32(7)
+    let now = Date.now()
+    for (let i = 0; i < 300; i++) {
+      now += Math.floor(random() * random() * 4000)
+      const r = random()
+      const op = r < 0.6 ? 'consume' : r < 0.8 ? 'peek' : 'refund'
+      const call = op === 'consume' ? consumeBackoff : op === 'peek' ? peekBackoff : refundBackoff
+      const result = await call(storage, key('backoff-model'), backoff, { now })
+      expect({ i, op, ...result }).toEqual({ i, op, ...model(now, op) })
+    }
   })
 })

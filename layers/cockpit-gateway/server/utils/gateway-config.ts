@@ -24,6 +24,12 @@ const rateLimitPolicySchema = z.object({
   failOpen: z.preprocess(v => v === 'true' || v === true, z.boolean()),
 })
 
+/** The per-account login policy: `limit` free failures, then waits of `delay`, doubling up to `maxDelay`, seconds. */
+const loginAccountPolicySchema = rateLimitPolicySchema.extend({
+  delay: z.coerce.number().int().positive(),
+  maxDelay: z.coerce.number().int().positive(),
+}).refine(policy => policy.maxDelay >= policy.delay, { path: ['maxDelay'], message: 'maxDelay must be at least delay' })
+
 const localUserSchema = z.object({
   username: z.string().min(1).max(256),
   name: z.string().max(256).optional(),
@@ -70,7 +76,7 @@ const gatewayConfigSchema = z.object({
   }),
   rateLimit: z.object({
     login: rateLimitPolicySchema,
-    loginUser: rateLimitPolicySchema,
+    loginUser: loginAccountPolicySchema,
     write: rateLimitPolicySchema,
     read: rateLimitPolicySchema,
   }),

@@ -4,9 +4,13 @@ import type { User } from '#auth-utils'
 import { isCockpitError, cockpitErrorToH3 } from './cockpit-errors'
 import { getGatewayClientIp } from './client-ip'
 import { useGatewayConfig } from './gateway-config'
-import { requireRateLimit } from './gateway-rate-limit'
 import { startGatewaySession } from './gateway-session'
 import { usePasswordIdentityProvider } from './identity-providers'
+import type { PasswordIdentityProviderDefinition } from './identity-providers'
+import { getLoginDevice, rememberLoginDevice } from '../login/device'
+import { reserveLoginAttempt } from '../login/limits'
+import type { LoginAccountBucket } from '../login/limits'
+import { isPossibleLoginUsername } from '../login/username'
 
 /**
  * A same-site path to send a browser to, or `fallback`: absolute URLs, protocol-relative `//host`,
@@ -35,8 +39,11 @@ function quote(value: string): string {
 }
 
 /**
- * Logs a user in with username and password: rate limits (per client IP, per username), the configured
- * provider, a vague 401 `INVALID_CREDENTIALS` with a minimum duration for any failure, then a fresh session.
+ * Logs a user in with username and password. In order: the configured provider; the attempt reserved per
+ * client IP and per account (429 `RATE_LIMITED` with one honest `retryAfter`, see `reserveLoginAttempt`); a
+ * username no account can have → 400 `INVALID_USERNAME` (still counted per IP, Cockpit never called); the
+ * provider's check, with a vague 401 `INVALID_CREDENTIALS` of a minimum duration for any failure; on success the
+ * reservations are given back, a fresh session starts and the browser gets the account's device cookie.
  * Logs user name, IP and outcome; never the password.
  * @param event the request
  * @param username trimmed username
@@ -46,23 +53,31 @@ export async function loginWithPassword(event: H3Event, username: string, passwo
   const config = useGatewayConfig(event)
   const ip = getGatewayClientIp(event, config.trustProxy)
   const startedAt = Date.now()
-  try {
-    await requireRateLimit(event, 'login', ip)
-    await requireRateLimit(event, 'loginUser', username.toLowerCase())
-  }
-  catch (error) {
-    console.warn(`[cockpit-gateway] login refused user=${quote(username)} ip=${ip} outcome=rate-limited`)
-    throw error
-  }
   const provider = await usePasswordIdentityProvider(event)
   if (!provider) {
     throw createError({ statusCode: 404, statusMessage: 'Password login disabled', data: { code: 'PASSWORD_LOGIN_DISABLED' } })
   }
-  let user: User | null
+  const possible = isPossibleLoginUsername(username)
+  let reservation
   try {
-    user = await provider(event, username, password)
+    const bucket = possible ? await getLoginAccountBucket(event, provider, username) : undefined
+    reservation = await reserveLoginAttempt(event, ip, bucket)
   }
   catch (error) {
+    const status = (error as { statusCode?: number }).statusCode
+    console.warn(`[cockpit-gateway] login refused user=${quote(username)} ip=${ip} outcome=${status === 429 ? 'rate-limited' : 'limit-unavailable'}`)
+    throw error
+  }
+  if (!possible) {
+    console.warn(`[cockpit-gateway] login refused user=${quote(username)} ip=${ip} outcome=invalid-username`)
+    throw createError({ statusCode: 400, statusMessage: 'Invalid username', data: { code: 'INVALID_USERNAME' } })
+  }
+  let user: User | null
+  try {
+    user = await provider.authenticate(event, username, password)
+  }
+  catch (error) {
+    await reservation.cancel()
     console.error(`[cockpit-gateway] login failed user=${quote(username)} ip=${ip} outcome=${isCockpitError(error) ? error.code : 'provider-error'}`)
     throw isCockpitError(error) ? cockpitErrorToH3(error) : error
   }
@@ -72,9 +87,29 @@ export async function loginWithPassword(event: H3Event, username: string, passwo
     console.warn(`[cockpit-gateway] login failed user=${quote(username)} ip=${ip} outcome=invalid-credentials`)
     throw createError({ statusCode: 401, statusMessage: 'Invalid credentials', data: { code: 'INVALID_CREDENTIALS' } })
   }
+  await reservation.succeed()
   await startGatewaySession(event, user)
+  // Canonicalised again: a v2 email has just become an alias of its username, and the device is the account's.
+  const account = await Promise.resolve().then(() => provider.canonicalUsername(username, event)).catch(() => null)
+  if (typeof account === 'string' && account) await rememberLoginDevice(event, account, await getLoginDevice(event, account))
   console.info(`[cockpit-gateway] login ok user=${quote(username)} id=${quote(user.id)} role=${user.role} ip=${ip}`)
   return user
+}
+
+/**
+ * The per-account bucket of an attempt: the provider's canonical account, and the device entry the request
+ * holds for it. A store that cannot tell an alias fails closed (503 `RATE_LIMIT_UNAVAILABLE`).
+ */
+async function getLoginAccountBucket(event: H3Event, provider: Required<PasswordIdentityProviderDefinition>, username: string): Promise<LoginAccountBucket> {
+  let account: string
+  try {
+    account = await provider.canonicalUsername(username, event)
+  }
+  catch {
+    throw createError({ statusCode: 503, statusMessage: 'Service unavailable', data: { code: 'RATE_LIMIT_UNAVAILABLE' } })
+  }
+  if (typeof account !== 'string' || !account) account = username
+  return { account, device: await getLoginDevice(event, account) }
 }
 
 /**

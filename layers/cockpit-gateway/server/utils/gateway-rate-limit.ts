@@ -36,23 +36,37 @@ function limiterKey(policy: GatewayRateLimitPolicy, subject: string): string {
 export async function requireRateLimit(event: H3Event, policy: GatewayRateLimitPolicy, subject: string): Promise<void> {
   if (import.meta.prerender) return
   const settings = useGatewayConfig(event).rateLimit[policy]
-  let result
+  // The root storage and a full key: the limiter must see which driver holds the key (atomic Lua on Redis).
+  const result = await callRateLimitStore(policy, settings.failOpen, () => consumeRateLimit(useStorage(), limiterKey(policy, subject), settings))
+  if (!result) return
+  setResponseHeaders(event, rateLimitHeaders(result, policy))
+  if (!result.allowed) {
+    throw createError({ statusCode: 429, statusMessage: 'Too many requests', data: { code: 'RATE_LIMITED', retryAfter: result.retryAfterSeconds } })
+  }
+}
+
+/**
+ * Runs one limiter call of a policy under the policy's rule for a failing store: the call's result, or
+ * `undefined` when the store failed and the policy fails open; 503 `RATE_LIMIT_UNAVAILABLE` when it fails
+ * closed. Logged once per policy and incident (and once when the store is back).
+ * @param policy which policy the call is for
+ * @param failOpen the policy's `failOpen`
+ * @param call the limiter call (consume, peek, refund)
+ */
+export async function callRateLimitStore<T>(policy: GatewayRateLimitPolicy, failOpen: boolean, call: () => Promise<T>): Promise<T | undefined> {
+  let result: T
   try {
-    // The root storage and a full key: the limiter must see which driver holds the key (atomic Lua on Redis).
-    result = await consumeRateLimit(useStorage(), limiterKey(policy, subject), settings)
+    result = await call()
   }
   catch (error) {
     if (!(error instanceof RateLimitStoreError)) throw error
     if (!storeDown.has(policy)) {
       storeDown.add(policy)
-      console.error(`[cockpit-gateway] rate-limit store unavailable; policy "${policy}" fails ${settings.failOpen ? 'open' : 'closed'} until it is back`)
+      console.error(`[cockpit-gateway] rate-limit store unavailable; policy "${policy}" fails ${failOpen ? 'open' : 'closed'} until it is back`)
     }
-    if (settings.failOpen) return
+    if (failOpen) return undefined
     throw createError({ statusCode: 503, statusMessage: 'Service unavailable', data: { code: 'RATE_LIMIT_UNAVAILABLE' } })
   }
   if (storeDown.delete(policy)) console.info(`[cockpit-gateway] rate-limit store back; policy "${policy}" enforced again`)
-  setResponseHeaders(event, rateLimitHeaders(result, policy))
-  if (!result.allowed) {
-    throw createError({ statusCode: 429, statusMessage: 'Too many requests', data: { code: 'RATE_LIMITED', retryAfter: result.retryAfterSeconds } })
-  }
+  return result
 }
