@@ -281,7 +281,8 @@ describe('one honest retry time', () => {
     const response = await new TestBrowser(gateway).request('/api/auth/login', { form: { username: 'guest', password: PASSWORDS.guest }, headers: { 'x-forwarded-for': ip } })
     expect(response.status).toBe(303)
     const location = response.headers.get('location')!
-    expect(location).toMatch(/^\/login\?error=RATE_LIMITED&retryAfter=\d+$/)
+    // The username is kept for the form; the password never.
+    expect(location).toMatch(/^\/login\?error=RATE_LIMITED&retryAfter=\d+&username=guest$/)
     const page = await new TestBrowser(gateway).request(location)
     const seconds = Number(new URL(location, gateway.url).searchParams.get('retryAfter'))
     expect(page.text).toContain(`Too many attempts. Try again in ${seconds === 1 ? '1 second' : `${seconds} seconds`}.`)

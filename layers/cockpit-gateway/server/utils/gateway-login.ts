@@ -127,6 +127,7 @@ export async function sendLoginFormFailure(event: H3Event, error: unknown, redir
   if (data.retryAfter) query.set('retryAfter', String(data.retryAfter))
   const safe = getSafeRedirectPath(redirect, '')
   if (safe) query.set('redirect', safe)
-  if (username) query.set('username', username.slice(0, 256))
+  // A username no account can have (control or invisible characters) is not worth keeping in the form.
+  if (username && data.code !== 'INVALID_USERNAME') query.set('username', username.slice(0, 256))
   return sendRedirect(event, `${getSafeRedirectPath(auth.loginPage)}?${query}`, 303)
 }
