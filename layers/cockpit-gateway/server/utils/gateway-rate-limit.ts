@@ -4,6 +4,7 @@ import { useStorage } from 'nitropack/runtime'
 import { buildRateLimitKey, consumeRateLimit, rateLimitHeaders, RateLimitStoreError } from './rate-limit'
 import { useGatewayConfig } from './gateway-config'
 import type { GatewayConfig } from './gateway-config'
+import { GatewayStoreDownError, mayCallGatewayStore, noteGatewayStoreFailure, noteGatewayStoreSuccess } from './gateway-store-breaker'
 
 /** Named policies from `runtimeConfig.cockpitGateway.rateLimit`. */
 export type GatewayRateLimitPolicy = keyof GatewayConfig['rateLimit']
@@ -39,10 +40,13 @@ export async function requireRateLimit(event: H3Event, policy: GatewayRateLimitP
   let result
   try {
     // The root storage and a full key: the limiter must see which driver holds the key (atomic Lua on Redis).
+    // A store that just failed is not waited on again (see gateway-store-breaker): the policy decides at once.
+    if (!mayCallGatewayStore('rate-limit')) throw new GatewayStoreDownError('rate-limit')
     result = await consumeRateLimit(useStorage(), limiterKey(policy, subject), settings)
   }
   catch (error) {
-    if (!(error instanceof RateLimitStoreError)) throw error
+    if (error instanceof RateLimitStoreError) noteGatewayStoreFailure('rate-limit')
+    else if (!(error instanceof GatewayStoreDownError)) throw error
     if (!storeDown.has(policy)) {
       storeDown.add(policy)
       console.error(`[cockpit-gateway] rate-limit store unavailable; policy "${policy}" fails ${settings.failOpen ? 'open' : 'closed'} until it is back`)
@@ -50,6 +54,7 @@ export async function requireRateLimit(event: H3Event, policy: GatewayRateLimitP
     if (settings.failOpen) return
     throw createError({ statusCode: 503, statusMessage: 'Service unavailable', data: { code: 'RATE_LIMIT_UNAVAILABLE' } })
   }
+  noteGatewayStoreSuccess('rate-limit')
   if (storeDown.delete(policy)) console.info(`[cockpit-gateway] rate-limit store back; policy "${policy}" enforced again`)
   setResponseHeaders(event, rateLimitHeaders(result, policy))
   if (!result.allowed) {
