@@ -18,6 +18,8 @@ declare module '#auth-utils' {
     version?: number
     /** Random id of this login, for single-session revocation. */
     sid?: string
+    /** The state store's epoch at login: a store that lost its data has a new one, and this session ends. */
+    epoch?: string
   }
 }
 
