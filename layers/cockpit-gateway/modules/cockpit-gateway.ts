@@ -42,6 +42,8 @@ export default defineNuxtModule<CockpitGatewayModuleOptions>({
     addServerHandler({ route: `${prefix}/items/:model/:id`, method: 'patch', handler: handler('cockpit/item-update.patch') })
     addServerHandler({ route: `${prefix}/items/:model/:id`, method: 'delete', handler: handler('cockpit/item-delete.delete') })
     addServerHandler({ route: `${prefix}/webhook`, method: 'post', handler: handler('cockpit/webhook.post') })
+    addServerHandler({ route: `${prefix}/health/live`, method: 'get', handler: handler('health/live.get') })
+    addServerHandler({ route: `${prefix}/health/ready`, method: 'get', handler: handler('health/ready.get') })
     addServerHandler({ route: `${prefix}/**`, handler: handler('cockpit/not-found') })
     addServerHandler({ route: `${authPrefix}/login`, method: 'post', handler: handler('auth/login.post') })
     addServerHandler({ route: `${authPrefix}/logout`, method: 'post', handler: handler('auth/logout.post') })

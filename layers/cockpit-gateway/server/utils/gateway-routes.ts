@@ -17,6 +17,7 @@ export function sendGatewayRouteMiss(event: H3Event): never {
     [new RegExp(`^${escape(prefix)}/items/[^/]+$`), ['GET', 'POST']],
     [new RegExp(`^${escape(prefix)}/items/[^/]+/[^/]+$`), ['GET', 'PATCH', 'DELETE']],
     [new RegExp(`^${escape(prefix)}/webhook$`), ['POST']],
+    [new RegExp(`^${escape(prefix)}/health/(live|ready)$`), ['GET']],
     [new RegExp(`^${escape(authPrefix)}/(login|logout|logout-all)$`), ['POST']],
     [new RegExp(`^${escape(authPrefix)}/oidc$`), ['GET']],
   ]
