@@ -5,15 +5,17 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getRandomPort } from 'get-port-please'
+import { defaults, seal, unseal } from 'iron-webcrypto'
 import Redis from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { findLeaks, startGateway, TestBrowser } from '../support/gateway-server'
+import { findLeaks, startGateway, TEST_SESSION_PASSWORD, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
 
 const LIST = '/api/cockpit/items/posts'
 const LIVE = '/api/cockpit/health/live'
 const READY = '/api/cockpit/health/ready'
 const HEALTHCHECK = '/api/system/healthcheck'
+const COOKIE = '__Host-cockpit-session'
 const GENEROUS_LIMITS = {
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '100000',
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '100000',
@@ -161,6 +163,23 @@ describe('state loss: a store that comes back empty revives no revoked session',
     expect(await sessionRole(again)).toBe('editor')
     const created = await again.request(LIST, { json: { title: 'Written after the restart', published: true } })
     expect(created.status).toBe(201)
+  })
+
+  it('refuses a session sealed before epochs existed (no epoch in the cookie), and accepts the same one with it', async () => {
+    const editor = new TestBrowser(gateway, exchanges)
+    await editor.login('editor', 'editor-pass-123')
+    const session = await unseal(globalThis.crypto, decodeURIComponent(editor.cookies.get(COOKIE)!), TEST_SESSION_PASSWORD, defaults) as { data: Record<string, unknown> }
+    expect(typeof session.data.epoch).toBe('string')
+    const resealed = (data: Record<string, unknown>) => seal(globalThis.crypto, { ...session, data }, TEST_SESSION_PASSWORD, defaults)
+    const withEpoch = new TestBrowser(gateway, exchanges)
+    withEpoch.cookies.set(COOKIE, await resealed(session.data))
+    expect(await sessionRole(withEpoch)).toBe('editor')
+    const { epoch: _epoch, ...withoutEpoch } = session.data
+    const old = new TestBrowser(gateway, exchanges)
+    old.cookies.set(COOKIE, await resealed(withoutEpoch))
+    const refused = await old.request(LIST, { json: { title: 'Written with an epochless cookie', published: true } })
+    expect(refused.status).toBe(401)
+    expect(refused.json().data.code).toBe('SESSION_EXPIRED')
   })
 
   it('leaks nothing through the losses', () => {
