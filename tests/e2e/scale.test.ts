@@ -355,3 +355,34 @@ describe('health endpoints', () => {
     expect(findLeaks(gateway.secrets, exchanges, gateway.logs)).toEqual([])
   })
 })
+
+describe('health endpoints on Cockpit v1 (no health endpoint of its own)', () => {
+  let gateway: RunningGateway
+
+  beforeAll(async () => {
+    gateway = await startGateway({ version: 1, env: GENEROUS_LIMITS })
+  })
+  afterAll(async () => {
+    gateway?.emulator.setFault(null)
+    await gateway?.stop()
+  })
+
+  it('is ready while the v1 API answers, and not ready while it is down', async () => {
+    const browser = new TestBrowser(gateway)
+    const ready = await browser.request(READY)
+    expect(ready.status).toBe(200)
+    expect(ready.json()).toEqual({ status: 'ok' })
+    // The keyless probe call carries no key.
+    const probe = gateway.emulator.requests.find(r => r.path === '/api/collections/listCollections')
+    expect(probe).toBeDefined()
+    expect(probe!.headers['cockpit-token']).toBeUndefined()
+    gateway.emulator.setFault({ kind: 'down' })
+    try {
+      expect(await eventually(async () => (await browser.request(READY)).status === 503)).toBe(true)
+    }
+    finally {
+      gateway.emulator.setFault(null)
+    }
+    expect(await eventually(async () => (await browser.request(READY)).status === 200)).toBe(true)
+  })
+})
