@@ -188,6 +188,60 @@ describe('state loss: a store that comes back empty revives no revoked session',
   })
 })
 
+describe('two instances sharing Redis: a session newer than an instance\'s cached state is checked again, not ended', () => {
+  let redis: OwnRedis
+  let a: RunningGateway
+  let b: RunningGateway
+  const exchanges: RecordedExchange[] = []
+
+  beforeAll(async () => {
+    redis = new OwnRedis(await getRandomPort('127.0.0.1'))
+    await redis.start()
+    // The longest trust in cached state (1 s), so instance B still holds what it read when the new cookie arrives.
+    const env = { ...GENEROUS_LIMITS, NUXT_COCKPIT_GATEWAY_REDIS_URL: redis.url, NUXT_COCKPIT_GATEWAY_AUTH_REVOCATION_CHECK_INTERVAL: '1000' }
+    a = await startGateway({ version: 2, env })
+    b = await startGateway({ version: 2, env, emulator: a.emulator })
+  })
+  afterAll(async () => {
+    await b?.stop()
+    await a?.stop()
+    await redis?.dispose()
+  })
+
+  /** The same cookies sent to the other instance (a load balancer's next pick). */
+  function onB(browser: TestBrowser): TestBrowser {
+    const copy = new TestBrowser(b, exchanges)
+    for (const [name, value] of browser.cookies) copy.cookies.set(name, value)
+    return copy
+  }
+
+  it('accepts a login made on A after a logout-everywhere, and after a state loss, at once on B', async () => {
+    const first = new TestBrowser(a, exchanges)
+    await first.login('editor', 'editor-pass-123')
+    // B reads and caches the editor's state (version, epoch).
+    expect(await sessionRole(onB(first))).toBe('editor')
+    expect((await first.request('/api/auth/logout-all', { json: {} })).status).toBe(204)
+    const second = new TestBrowser(a, exchanges)
+    await second.login('editor', 'editor-pass-123')
+    // B's cached version is older than this session: it looks again instead of ending it.
+    expect(await sessionRole(onB(second))).toBe('editor')
+
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 })
+    try {
+      await client.flushall()
+    }
+    finally {
+      client.disconnect()
+    }
+    const third = new TestBrowser(a, exchanges)
+    await third.login('editor', 'editor-pass-123')
+    expect(await sessionRole(onB(third))).toBe('editor')
+    // And the session from before the loss is ended on both.
+    expect(await eventually(async () => (await sessionRole(onB(second))) === undefined, 5000)).toBe(true)
+    expect(await sessionRole(copyOf(second, exchanges))).toBeUndefined()
+  })
+})
+
 describe('store outage: the gateway stops waiting on a dead Redis', () => {
   let redis: OwnRedis
   let gateway: RunningGateway
