@@ -50,7 +50,7 @@ describe.each([2, 1] as const)('login and sessions against Cockpit v%i', (versio
     const sealed = await unsealCookie(raw)
     const text = JSON.stringify(sealed)
     for (const secret of [...gateway.secrets.filter(s => s !== TEST_SESSION_PASSWORD), 'USR-', 'account-', 'editor-pass-123']) expect(text).not.toContain(secret)
-    expect(Object.keys(sealed.data).sort()).toEqual(['lastSeenAt', 'loggedInAt', 'sid', 'user', 'version'])
+    expect(Object.keys(sealed.data).sort()).toEqual(['epoch', 'lastSeenAt', 'loggedInAt', 'sid', 'user', 'version'])
     expect(Object.keys(sealed.data.user).sort()).toEqual(['id', 'name', 'role'])
   })
 

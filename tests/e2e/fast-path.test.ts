@@ -63,7 +63,7 @@ describe('two instances sharing Redis', () => {
     // The instance that revoked it: at once.
     expect(await fetch(`${second.url}/api/_auth/session`, { headers: { cookie } }).then(r => r.json())).toEqual({})
     await sleep(CROSS_INSTANCE_BOUND_MS + SLACK_MS)
-    const replay = await fetch(`${first.url}${LIST}`, { method: 'POST', headers: { cookie, origin: first.origin, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'after logout', published: true }) })
+    const replay = await fetch(`${first.url}${LIST}`, { method: 'POST', headers: { cookie, 'origin': first.origin, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'after logout', published: true }) })
     expect(replay.status).toBe(401)
     expect(await fetch(`${first.url}/api/_auth/session`, { headers: { cookie } }).then(r => r.json())).toEqual({})
   })

@@ -235,7 +235,7 @@ describe('OIDC against oauth2-mock-server', () => {
     await loginWithOidc(b)
     const sealed = await unsealCookie(b.cookies.get(COOKIE)!)
     const text = JSON.stringify(sealed)
-    expect(Object.keys(sealed.data).sort()).toEqual(['lastSeenAt', 'loggedInAt', 'sid', 'user', 'version'])
+    expect(Object.keys(sealed.data).sort()).toEqual(['epoch', 'lastSeenAt', 'loggedInAt', 'sid', 'user', 'version'])
     expect(text).not.toMatch(/token/i)
     expect(text).not.toContain('eyJ')
     for (const token of issuedTokens) expect(text).not.toContain(token)

@@ -20,6 +20,8 @@ declare module '#auth-utils' {
     sid?: string
     /** Token for the gateway's HTML form posts (`_csrf`); in `/api/_auth/session` only, never in the cookie. */
     formToken?: string | null
+    /** The state store's epoch at login: a store that lost its data has a new one, and this session ends. */
+    epoch?: string
   }
 }
 

@@ -1,4 +1,6 @@
 import { useStorage } from 'nitropack/runtime'
+import type { GatewayStorageArea } from '../utils/gateway-storage'
+import { setGatewayStoreConnected } from '../utils/gateway-store-breaker'
 
 /**
  * With `redisUrl` set, every gateway storage area moves to Redis at start-up, so several instances share
@@ -42,7 +44,7 @@ function warnIfStateIsVolatile(): void {
 
 interface RedisEvents {
   on(event: 'error', listener: (error: Error & { code?: string }) => void): unknown
-  on(event: 'ready', listener: () => void): unknown
+  on(event: 'ready' | 'close', listener: () => void): unknown
 }
 
 /**
@@ -50,15 +52,20 @@ interface RedisEvents {
  * event"), many lines a second while Redis is down. One line per outage instead, with the error code only
  * (its message names the address); the rate limiter and the cache log their own fail-open/closed once.
  */
-function watchRedisConnection(client: RedisEvents | undefined, area: string): void {
+function watchRedisConnection(client: RedisEvents | undefined, area: GatewayStorageArea): void {
   if (!client) return
   let down = false
   client.on('error', (error) => {
+    setGatewayStoreConnected(area, false)
     if (down) return
     down = true
     console.error(`[cockpit-gateway] Redis connection for ${area} failed (${error.code ?? error.name}); retrying`)
   })
+  // Lost and not ready again: the area's calls fail at once (see gateway-store-breaker) instead of each
+  // waiting for ioredis' reconnect, which keeps retrying on its own.
+  client.on('close', () => setGatewayStoreConnected(area, false))
   client.on('ready', () => {
     down = false
+    setGatewayStoreConnected(area, true)
   })
 }

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache'
 import { isCockpitError } from './cockpit-errors'
 import { useGatewayConfig } from './gateway-config'
 import { useGatewayStorage } from './gateway-storage'
+import { isGatewayStoreDown } from './gateway-store-breaker'
 
 /** A cached answer as stored: the response body, already serialised, so a hit is sent as stored. */
 interface CacheEntry {
@@ -52,18 +53,26 @@ function noteCacheStore(up: boolean): void {
   if (up !== storeDown) return
   storeDown = !up
   if (up) console.info('[cockpit-gateway] cache store back; public reads cached again')
-  else console.error('[cockpit-gateway] cache store unavailable; public reads go to Cockpit uncached until it is back')
+  else console.error('[cockpit-gateway] cache store unavailable; public reads are cached in this instance only until it is back')
 }
 
 function currentGeneration(model: string, recheckAfter: number): string | Promise<string> {
   const known = generations.get(model)
-  if (known && Date.now() - known.checkedAt < recheckAfter) return known.value
+  if (known) {
+    if (Date.now() - known.checkedAt < recheckAfter) return known.value
+    // While the store is down nobody can publish a newer generation through it: the last one read stands.
+    if (isGatewayStoreDown('cache')) {
+      noteCacheStore(false)
+      return known.value
+    }
+  }
   let read = generationReads.get(model)
   if (!read) {
     read = (async () => {
       const seq = ++generationSeq
       try {
         const value = String((await useGatewayStorage('cache').getItem<string>(`gen:${model}`)) ?? '0')
+        noteCacheStore(true)
         const current = generations.get(model)
         if ((current?.seq ?? 0) < seq) generations.set(model, { value, checkedAt: Date.now(), seq })
         return current && current.seq > seq ? current.value : value
@@ -112,8 +121,10 @@ function fetchOnce(event: H3Event, flightKey: string, generation: string, storag
  * stale while one background call refreshes it, and served stale (status `stale-error`) when Cockpit is
  * down. Concurrent misses share one upstream call. Writes and the webhook invalidate a model at once on
  * this instance, and within `cache.invalidationCheckInterval` on instances sharing the store. When the
- * cache store fails (Redis down), reads go to Cockpit uncached (status `bypass`), like the read rate
- * limit, which fails open. Only for reads that do not depend on the session.
+ * cache store fails (Redis down), the read that finds out goes to Cockpit uncached (status `bypass`), like
+ * the read rate limit, which fails open; until the store is back (see gateway-store-breaker) this
+ * instance's hot copy is the cache, with the last generation it read, and the store is not waited on.
+ * Only for reads that do not depend on the session.
  * @param event the request (for `waitUntil` of background work)
  * @param model model name (the invalidation unit)
  * @param key what identifies the read within the model (normalised query)
@@ -128,8 +139,14 @@ export async function getCachedCockpitRead(event: H3Event, model: string, key: s
   try {
     generation = await currentGeneration(model, cache.invalidationCheckInterval)
     previous = entry = hot.get(storageKey)
-    if (entry?.generation !== generation) {
+    if (entry?.generation !== generation && isGatewayStoreDown('cache')) {
+      // The store is down: this instance's hot copy is the cache until it is back (no wait on the store).
+      noteCacheStore(false)
+      entry = undefined
+    }
+    else if (entry?.generation !== generation) {
       const stored = await useGatewayStorage('cache').getItem(storageKey)
+      noteCacheStore(true)
       if (isEntry(stored)) {
         previous = stored
         if (stored.generation === generation) hot.set(storageKey, entry = stored)
@@ -144,7 +161,6 @@ export async function getCachedCockpitRead(event: H3Event, model: string, key: s
     noteCacheStore(false)
     return { body: await fetchOnce(event, `bypass:${storageKey}`, '', null, fetcher, 0), status: 'bypass' }
   }
-  noteCacheStore(true)
   const flightKey = `${generation}:${storageKey}`
   const ttl = cache.maxAge + cache.staleMaxAge
   const age = entry ? (Date.now() - entry.storedAt) / 1000 : Infinity

@@ -61,6 +61,7 @@ const gatewayConfigSchema = z.object({
     }
   }),
   redisUrl: z.string(),
+  storeRetryInterval: z.coerce.number().int().min(0).max(60_000),
   webhookSecret: z.string(),
   auth: z.object({
     provider: z.string().min(1),

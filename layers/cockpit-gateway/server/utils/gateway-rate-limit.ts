@@ -4,6 +4,7 @@ import { useStorage } from 'nitropack/runtime'
 import { buildRateLimitKey, consumeRateLimit, rateLimitHeaders, RateLimitStoreError } from './rate-limit'
 import { useGatewayConfig } from './gateway-config'
 import type { GatewayConfig } from './gateway-config'
+import { GatewayStoreDownError, mayCallGatewayStore, noteGatewayStoreFailure, noteGatewayStoreSuccess } from './gateway-store-breaker'
 
 /** Named policies from `runtimeConfig.cockpitGateway.rateLimit`. */
 export type GatewayRateLimitPolicy = keyof GatewayConfig['rateLimit']
@@ -56,10 +57,13 @@ export async function requireRateLimit(event: H3Event, policy: GatewayRateLimitP
 export async function callRateLimitStore<T>(policy: GatewayRateLimitPolicy, failOpen: boolean, call: () => Promise<T>): Promise<T | undefined> {
   let result: T
   try {
+    // A store that just failed is not waited on again (see gateway-store-breaker): the policy decides at once.
+    if (!mayCallGatewayStore('rate-limit')) throw new GatewayStoreDownError('rate-limit')
     result = await call()
   }
   catch (error) {
-    if (!(error instanceof RateLimitStoreError)) throw error
+    if (error instanceof RateLimitStoreError) noteGatewayStoreFailure('rate-limit')
+    else if (!(error instanceof GatewayStoreDownError)) throw error
     if (!storeDown.has(policy)) {
       storeDown.add(policy)
       console.error(`[cockpit-gateway] rate-limit store unavailable; policy "${policy}" fails ${failOpen ? 'open' : 'closed'} until it is back`)
@@ -67,6 +71,7 @@ export async function callRateLimitStore<T>(policy: GatewayRateLimitPolicy, fail
     if (failOpen) return undefined
     throw createError({ statusCode: 503, statusMessage: 'Service unavailable', data: { code: 'RATE_LIMIT_UNAVAILABLE' } })
   }
+  noteGatewayStoreSuccess('rate-limit')
   if (storeDown.delete(policy)) console.info(`[cockpit-gateway] rate-limit store back; policy "${policy}" enforced again`)
   return result
 }

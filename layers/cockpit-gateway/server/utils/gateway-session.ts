@@ -5,6 +5,7 @@ import { defu } from 'defu'
 import { LRUCache } from 'lru-cache'
 import { useGatewayConfig, useGatewayRuntimeConfig } from './gateway-config'
 import { useGatewayStorage } from './gateway-storage'
+import { readStateStoreEpoch } from './gateway-state-epoch'
 
 /** What the state store keeps per user: the revocation version and revoked single sessions (sid → expiry ms). */
 interface UserSessionState {
@@ -32,32 +33,42 @@ function stateKey(userId: string): string {
   return `sessions:${encodeURIComponent(userId)}`
 }
 
+/** A user's revocation state with the state store's epoch, as read at `checkedAt`. */
+interface CheckedUserState {
+  state: UserSessionState
+  /** The state store's epoch (see gateway-state-epoch): a session issued under another one is refused. */
+  epoch: string
+  checkedAt: number
+  /** Order of reads and writes on this instance. */
+  seq: number
+}
+
 // Revocation state, read through an in-process cache: a check at most once per `revocationCheckInterval`
 // per user and instance (one read for a burst, not one per request). What this instance writes is seen at
 // once; what another instance writes (logout elsewhere) within that interval, at most 1 s by config.
 // `seq` orders reads and writes: a read that started before this instance's own write ended must not put
 // the older state back.
-const stateCache = new LRUCache<string, { state: UserSessionState, checkedAt: number, seq: number }>({ max: 10_000 })
-const stateReads = new Map<string, Promise<UserSessionState>>()
+const stateCache = new LRUCache<string, CheckedUserState>({ max: 10_000 })
+const stateReads = new Map<string, Promise<CheckedUserState>>()
 let stateSeq = 0
 
-async function readStoredUserState(userId: string): Promise<UserSessionState> {
+async function readStoredUserState(userId: string): Promise<CheckedUserState> {
   const seq = ++stateSeq
   try {
-    const state = (await useGatewayStorage('state').getItem<UserSessionState>(stateKey(userId))) ?? { version: 0 }
+    const { value, epoch } = await readStateStoreEpoch<UserSessionState>(stateKey(userId))
     const current = stateCache.get(userId)
-    if ((current?.seq ?? 0) < seq) stateCache.set(userId, { state, checkedAt: Date.now(), seq })
-    return current && current.seq > seq ? current.state : state
+    if (current && current.seq > seq) return current
+    const checked = { state: value ?? { version: 0 }, epoch, checkedAt: Date.now(), seq }
+    stateCache.set(userId, checked)
+    return checked
   }
   catch {
     throw sessionStoreUnavailable()
   }
 }
 
-/** The user's revocation state, at most `revocationCheckInterval` ms old; a store failure is a 503. */
-function readUserState(event: H3Event, userId: string): Promise<UserSessionState> | UserSessionState {
-  const cached = stateCache.get(userId)
-  if (cached && Date.now() - cached.checkedAt < useGatewayConfig(event).auth.revocationCheckInterval) return cached.state
+/** One store read per user at a time, however many requests ask. */
+function readUserStateOnce(userId: string): Promise<CheckedUserState> {
   let read = stateReads.get(userId)
   if (!read) {
     read = readStoredUserState(userId).finally(() => stateReads.delete(userId))
@@ -66,7 +77,14 @@ function readUserState(event: H3Event, userId: string): Promise<UserSessionState
   return read
 }
 
-async function writeUserState(userId: string, state: UserSessionState): Promise<void> {
+/** The user's revocation state, at most `revocationCheckInterval` ms old; a store failure is a 503. */
+function readUserState(event: H3Event, userId: string): Promise<CheckedUserState> | CheckedUserState {
+  const cached = stateCache.get(userId)
+  if (cached && Date.now() - cached.checkedAt < useGatewayConfig(event).auth.revocationCheckInterval) return cached
+  return readUserStateOnce(userId)
+}
+
+async function writeUserState(userId: string, state: UserSessionState, epoch: string): Promise<void> {
   try {
     // No TTL: the version must outlive every cookie, or an old one would match again.
     await useGatewayStorage('state').setItem(stateKey(userId), state)
@@ -75,7 +93,12 @@ async function writeUserState(userId: string, state: UserSessionState): Promise<
     stateCache.delete(userId)
     throw sessionStoreUnavailable()
   }
-  stateCache.set(userId, { state, checkedAt: Date.now(), seq: ++stateSeq })
+  stateCache.set(userId, { state, epoch, checkedAt: Date.now(), seq: ++stateSeq })
+}
+
+/** Whether a session was issued under this version and epoch (its own revocation is checked apart). */
+function isCurrent(session: GatewaySession & { epoch?: unknown }, checked: CheckedUserState): boolean {
+  return checked.state.version === session.version && checked.epoch === session.epoch
 }
 
 /** h3's session as unsealed from a cookie. */
@@ -174,8 +197,13 @@ async function readValidSession(event: H3Event): Promise<GatewaySession | null> 
   const { auth } = useGatewayConfig(event)
   const now = Date.now()
   if (now - session.loggedInAt > auth.maxAge * 1000 || now - session.lastSeenAt > auth.idleTimeout * 1000) return endInvalidSession(event)
-  const state = await readUserState(event, session.user.id)
-  if (state.version !== session.version || state.revoked?.[session.sid]) return endInvalidSession(event)
+  let checked = await readUserState(event, session.user.id)
+  // A session issued after this instance last looked (a login elsewhere after a logout-everywhere, or after
+  // a state loss) may carry a newer version or epoch than the cached one: look again before ending it.
+  // Older sessions never cause a re-read, so a replayed revoked cookie costs no store call.
+  if (!isCurrent(session, checked) && checked.checkedAt < session.loggedInAt) checked = await readUserStateOnce(session.user.id)
+  // No epoch in the cookie (issued before epochs existed) never matches: such sessions end, fail closed.
+  if (!isCurrent(session, checked) || checked.state.revoked?.[session.sid]) return endInvalidSession(event)
   let lastSeenAt = session.lastSeenAt
   const refreshAfter = Math.min(auth.refreshInterval, auth.idleTimeout / 4) * 1000
   if (now - lastSeenAt > refreshAfter) {
@@ -216,20 +244,20 @@ export async function requireRole(event: H3Event, ...roles: string[]): Promise<U
 
 /**
  * Starts a fresh session for `user`: a new seal, a new session id and a new sid (no fixation), stamped
- * with the user's current revocation version.
+ * with the user's current revocation version and the state store's epoch.
  * @param event the request
  * @param user the authenticated user
  */
 export async function startGatewaySession(event: H3Event, user: User): Promise<GatewaySession> {
   // Fresh, not cached: a logout-everywhere on another instance a moment ago must not stamp a stale version.
-  const { version } = await readStoredUserState(user.id)
+  const { state: { version }, epoch } = await readStoredUserState(user.id)
   await clearUserSession(event)
   // h3 would otherwise re-read the request's old cookie and keep its id and creation time.
   const sessions = (event.context.sessions ??= Object.create(null)) as Record<string, unknown>
   sessions[getSessionConfig(event).name] = { id: crypto.randomUUID(), createdAt: Date.now(), data: Object.create(null) }
   const now = Date.now()
   const session: GatewaySession = { user: { id: user.id, name: user.name, role: user.role }, loggedInAt: now, lastSeenAt: now, version, sid: crypto.randomUUID() }
-  await setUserSession(event, { ...session })
+  await setUserSession(event, { ...session, epoch })
   event.context[CONTEXT_KEY] = session
   return session
 }
@@ -243,11 +271,11 @@ export async function endGatewaySession(event: H3Event): Promise<void> {
   const session = await getGatewaySession(event)
   if (session) {
     const { auth } = useGatewayConfig(event)
-    const state = await readStoredUserState(session.user.id)
+    const { state, epoch } = await readStoredUserState(session.user.id)
     const now = Date.now()
     const revoked = Object.fromEntries(Object.entries(state.revoked ?? {}).filter(([, expiresAt]) => expiresAt > now))
     revoked[session.sid] = session.loggedInAt + auth.maxAge * 1000
-    await writeUserState(session.user.id, { version: state.version, revoked })
+    await writeUserState(session.user.id, { version: state.version, revoked }, epoch)
   }
   await clearUserSession(event)
   event.context[CONTEXT_KEY] = null
@@ -259,8 +287,8 @@ export async function endGatewaySession(event: H3Event): Promise<void> {
  * @param userId the user's id
  */
 export async function revokeAllGatewaySessions(event: H3Event, userId: string): Promise<void> {
-  const state = await readStoredUserState(userId)
-  await writeUserState(userId, { version: state.version + 1 })
+  const { state, epoch } = await readStoredUserState(userId)
+  await writeUserState(userId, { version: state.version + 1 }, epoch)
   await clearUserSession(event)
   event.context[CONTEXT_KEY] = null
 }

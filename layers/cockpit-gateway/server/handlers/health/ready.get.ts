@@ -1,0 +1,9 @@
+import { setResponseStatus } from 'h3'
+
+// Readiness: Cockpit and (when configured) Redis answer. The body says nothing more than up or down:
+// no host, no error text.
+export default defineEventHandler(async (event) => {
+  if (await isGatewayReady(event)) return { status: 'ok' }
+  setResponseStatus(event, 503)
+  return { status: 'unavailable' }
+})
