@@ -127,6 +127,9 @@ function getSessionConfig(event: H3Event): SessionConfig & { name: string } {
 // never changes for a cookie is kept; expiry, idle timeout and revocation are checked on every request.
 const verifiedSeals = new LRUCache<string, { session: UnsealedSession, expiresAt: number }>({ max: 10_000 })
 
+// When this instance last resealed a session (sid → ms), so one stale cookie costs one reseal per interval.
+const refreshedSessions = new LRUCache<string, number>({ max: 10_000 })
+
 /** When iron says a seal expires (`Fe26.2*…*<expiration ms>*…`), or `Infinity` without one. */
 function sealExpiry(sealed: string): number {
   const expiration = Number(sealed.split('*', 6)[5])
@@ -207,8 +210,17 @@ async function readValidSession(event: H3Event): Promise<GatewaySession | null> 
   let lastSeenAt = session.lastSeenAt
   const refreshAfter = Math.min(auth.refreshInterval, auth.idleTimeout / 4) * 1000
   if (now - lastSeenAt > refreshAfter) {
-    await setUserSession(event, { lastSeenAt: now })
-    lastSeenAt = now
+    // Requests already in flight with the old cookie (or a client that keeps sending it) are not resealed
+    // again: this instance sent the fresh cookie a moment ago. The idle check still reads the cookie.
+    const refreshed = refreshedSessions.get(session.sid)
+    if (refreshed !== undefined && now - refreshed <= refreshAfter) {
+      lastSeenAt = refreshed
+    }
+    else {
+      await setUserSession(event, { lastSeenAt: now })
+      refreshedSessions.set(session.sid, now)
+      lastSeenAt = now
+    }
   }
   // A copy: the verified-seal cache shares `session`, and hooks (nuxt-auth-utils' `fetch`) may change what they get.
   return { user: { ...session.user }, loggedInAt: session.loggedInAt, lastSeenAt, version: session.version, sid: session.sid }
