@@ -233,6 +233,21 @@ function failuresOf(result: autocannon.Result): number {
   return result.non2xx + result.errors + result.timeouts
 }
 
+/** What the failures of a load run were: statuses other than 2xx, connection errors, timeouts. */
+function describeFailures(result: autocannon.Result): string | undefined {
+  if (!failuresOf(result)) return undefined
+  const statuses = Object.entries(result.statusCodeStats ?? {}).filter(([status]) => !status.startsWith('2')).map(([status, { count }]) => `${count ?? 0}× ${status}`)
+  // autocannon counts timeouts among the errors too.
+  const errors = result.errors - result.timeouts
+  return [...statuses, errors && `${errors} connection errors`, result.timeouts && `${result.timeouts} timeouts (10 s)`].filter(Boolean).join(', ')
+}
+
+/** The server's output since `from` (its log lines hold no secrets: the gateway never logs any). */
+function serverSaid(server: Server, from: number): string {
+  const lines = server.proc.output.slice(from).join('').trim().split('\n').filter(Boolean)
+  return lines.length ? `; the server said: ${lines.slice(-5).join(' | ').slice(0, 1000)}` : ''
+}
+
 async function load(request: ReturnType<typeof requestOf>, options: { duration?: number, amount?: number, requests?: autocannon.Request[] }): Promise<autocannon.Result> {
   return await autocannon({ ...request, connections: CONNECTIONS, ...options })
 }
@@ -242,15 +257,18 @@ async function measureWindow(variant: Variant, server: Server, stub: Server): Pr
   if (WARMUP > 0) await load(request, { duration: WARMUP })
   const callsBefore = totalCalls(await stubCalls(stub))
   const cpuBefore = readCpuMicros(server.proc.pid)
+  const logged = server.proc.output.length
   const result = await load(request, { duration: DURATION })
   const cpuMicros = readCpuMicros(server.proc.pid) - cpuBefore
   const upstreamCalls = totalCalls(await stubCalls(stub)) - callsBefore
+  const failureDetail = describeFailures(result)
   return {
     requests: result.requests.total,
     seconds: result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: failuresOf(result),
+    failureDetail: failureDetail && `${failureDetail}${serverSaid(server, logged)}`,
     cpuMicros,
     upstreamCalls,
   }
@@ -261,7 +279,7 @@ async function measureExpiry(label: string, server: Server, path: string, stub: 
   const before = (await stubCalls(stub)).list
   const result = await load({ url: `${server.url}${path}`, method: 'GET', headers: {} }, { duration: EXPIRY_DURATION })
   const calls = (await stubCalls(stub)).list - before
-  return { label, maxAge: 1, seconds: result.duration, calls, requests: result.requests.total, failures: failuresOf(result) }
+  return { label, maxAge: 1, seconds: result.duration, calls, requests: result.requests.total, failures: failuresOf(result), failureDetail: describeFailures(result) }
 }
 
 async function measureMemory(gateway: Server): Promise<MemoryFigures> {
@@ -282,7 +300,8 @@ async function measureMemory(gateway: Server): Promise<MemoryFigures> {
   const rssFirst = readRssBytes(gateway.proc.pid)
   const rest = await run(Math.max(1, MEMORY_REQUESTS - firstRequests))
   const rssEnd = readRssBytes(gateway.proc.pid)
-  return { firstRequests, totalRequests: firstRequests + rest.requests.total, rssFirst, rssEnd, failures: failuresOf(first) + failuresOf(rest) }
+  const failureDetail = [describeFailures(first), describeFailures(rest)].filter(Boolean).join(', ') || undefined
+  return { firstRequests, totalRequests: firstRequests + rest.requests.total, rssFirst, rssEnd, failures: failuresOf(first) + failuresOf(rest), failureDetail }
 }
 
 function describeRun(): string[] {
@@ -372,7 +391,7 @@ async function main(): Promise<number> {
     for (const [index, variant] of variants.entries()) {
       const window = await measureWindow(variant, running[variant.server]!, stub)
       figures[index]!.windows.push(window)
-      progress(`round ${round + 1}/${ROUNDS} ${variant.id}: ${Math.round(window.requests / window.seconds)} req/s${window.failures ? `, ${window.failures} failures` : ''}`)
+      progress(`round ${round + 1}/${ROUNDS} ${variant.id}: ${Math.round(window.requests / window.seconds)} req/s${window.failureDetail ? `, failures: ${window.failureDetail}` : ''}`)
     }
   }
   report.variants = figures

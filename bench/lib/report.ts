@@ -12,6 +12,8 @@ export interface WindowFigures {
   p99: number
   /** Non-2xx answers plus connection errors and timeouts. */
   failures: number
+  /** What they were, when there were any. */
+  failureDetail?: string
   /** CPU µs the measured server process used in the window. */
   cpuMicros: number
   /** Upstream calls (all routes of the stub) in the window. */
@@ -35,6 +37,7 @@ export interface ExpiryFigures {
   calls: number
   requests: number
   failures: number
+  failureDetail?: string
 }
 
 /** The memory measurement of the gateway. */
@@ -44,6 +47,7 @@ export interface MemoryFigures {
   rssFirst: number
   rssEnd: number
   failures: number
+  failureDetail?: string
 }
 
 /** Everything a run produced. */
@@ -140,25 +144,30 @@ export function formatSection(report: BenchReport, label?: string): string {
       const cached = variant.method === 'GET' ? rps('nitro-cached') : undefined
       lines.push(`| \`${variant.id}\` ${variant.label}${s.valid ? '' : ' **INVALID**'} | ${fmtInt(s.rps)} | ${bare ? fmtRatio(s.rps / bare) : '–'} | ${cached ? fmtRatio(s.rps / cached) : '–'} | ${fmtMs(s.p50)} | ${fmtMs(s.p99)} | ${fmtInt(s.cpuPerRequest)} | ${fmtInt(s.upstreamPer1000)} | ${s.failures} |`)
     }
+    for (const variant of report.variants) {
+      variant.windows.forEach((w, round) => {
+        if (w.failureDetail) lines.push(`- \`${variant.id}\` INVALID, round ${round + 1}: ${w.failureDetail}`)
+      })
+    }
     lines.push('', 'req/s, p50 and p99: medians of the rounds. × bare proxy: against the bare proxy\'s list (GET rows) or its POST (POST rows). CPU µs/req: the measured server process (for `stub`, the stub itself) over all rounds. Upstream calls: every call the stub saw during the rounds, per 1000 requests.', '')
   }
 
   for (const expiry of report.expiry) {
     const expiries = expiry.seconds / expiry.maxAge
-    lines.push(`- Expiry (${expiry.label}, maxAge ${expiry.maxAge} s, ${expiry.requests.toLocaleString('en-US')} requests): ${expiry.calls} upstream list calls in ${expiry.seconds.toFixed(1)} s = ${expiries.toFixed(1)} expiries → ${(expiry.calls / expiries).toFixed(2)} calls per expiry (cold miss included; pass when calls ≤ ⌈expiries⌉ + 1)${expiry.failures ? ` **INVALID: ${expiry.failures} failures**` : ''}`)
+    lines.push(`- Expiry (${expiry.label}, maxAge ${expiry.maxAge} s, ${expiry.requests.toLocaleString('en-US')} requests): ${expiry.calls} upstream list calls in ${expiry.seconds.toFixed(1)} s = ${expiries.toFixed(1)} expiries → ${(expiry.calls / expiries).toFixed(2)} calls per expiry (cold miss included; pass when calls ≤ ⌈expiries⌉ + 1)${expiry.failures ? ` **INVALID: ${expiry.failureDetail}**` : ''}`)
   }
   const memory = report.memory
   if (memory) {
-    lines.push(`- Memory (gateway, mixed anonymous/guest/editor lists, one item, 1% creates): RSS ${fmtMb(memory.rssFirst)} after the first ${memory.firstRequests.toLocaleString('en-US')} requests, ${fmtMb(memory.rssEnd)} after ${memory.totalRequests.toLocaleString('en-US')} → ratio ${(memory.rssEnd / memory.rssFirst).toFixed(3)}${memory.failures ? ` **INVALID: ${memory.failures} failures**` : ''}`)
+    lines.push(`- Memory (gateway, mixed anonymous/guest/editor lists, one item, 1% creates): RSS ${fmtMb(memory.rssFirst)} after the first ${memory.firstRequests.toLocaleString('en-US')} requests, ${fmtMb(memory.rssEnd)} after ${memory.totalRequests.toLocaleString('en-US')} → ratio ${(memory.rssEnd / memory.rssFirst).toFixed(3)}${memory.failures ? ` **INVALID: ${memory.failureDetail}**` : ''}`)
   }
   if (report.expiry.length || memory) lines.push('')
 
   lines.push('### Targets', '', '| target | measured | result |', '|---|---:|---|')
   for (const target of RATIO_TARGETS) {
-    const value = rps(target.variant)
-    const base = rps(target.baseline)
-    if (value === undefined || base === undefined) lines.push(`| ${target.name} | – | not run |`)
-    else lines.push(`| ${target.name} | ${fmtRatio(value / base)} | ${value / base >= target.factor ? 'pass' : 'FAIL'} |`)
+    const [value, base] = [summaries.get(target.variant), summaries.get(target.baseline)]
+    if (!value || !base) lines.push(`| ${target.name} | – | not run |`)
+    else if (!value.valid || !base.valid) lines.push(`| ${target.name} | ${fmtRatio(value.rps / base.rps)} | INVALID (failed requests) |`)
+    else lines.push(`| ${target.name} | ${fmtRatio(value.rps / base.rps)} | ${value.rps / base.rps >= target.factor ? 'pass' : 'FAIL'} |`)
   }
   const gatewayExpiry = report.expiry.find(e => e.label === 'gateway')
   if (gatewayExpiry) {
