@@ -1,6 +1,7 @@
 import type { Driver } from 'unstorage'
-import { joinKeys, normalizeKey } from 'unstorage'
+import { normalizeKey } from 'unstorage'
 import { useStorage } from 'nitropack/runtime'
+import { getRedisEntryKey } from '../storage/redis-key'
 import { useGatewayStorage } from './gateway-storage'
 import { guardGatewayStoreCall } from './gateway-store-breaker'
 
@@ -52,8 +53,7 @@ async function createEpochOnce(): Promise<string> {
   const driver = mount?.driver as Driver | undefined
   if (driver?.name === 'redis' && typeof driver.getInstance === 'function' && mount.base === 'cockpit-gateway:state:') {
     // Instances racing after a loss must agree on one epoch, or each would end the others' new sessions.
-    const base = String((driver.options as { base?: string } | undefined)?.base ?? '').replace(/:$/, '')
-    const redisKey = joinKeys(base, EPOCH_KEY)
+    const redisKey = getRedisEntryKey(driver, EPOCH_KEY)
     const client = driver.getInstance() as RedisEpochClient
     return guardGatewayStoreCall('state', async () => {
       await client.set(redisKey, candidate, 'NX')

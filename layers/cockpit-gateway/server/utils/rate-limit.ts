@@ -1,5 +1,6 @@
 import type { Driver, Storage } from 'unstorage'
-import { joinKeys, normalizeKey } from 'unstorage'
+import { normalizeKey } from 'unstorage'
+import { getRedisEntryKey } from '../storage/redis-key'
 
 // GCRA (generic cell rate algorithm) rather than fixed or sliding windows: it keeps one small entry
 // per key (the theoretical arrival time, TAT), is exact, has no burst at window boundaries, and its
@@ -404,9 +405,7 @@ function isRedisDriver(driver: Driver): boolean {
 
 /** Runs one of the limiter's scripts on the key the driver's own get/set use, and checks its reply. */
 async function runOnRedis<T>(script: string, driver: Driver, relativeKey: string, args: string[], read: (reply: unknown) => T | undefined): Promise<T> {
-  // The driver's `base` (trailing `:` dropped) joined with our key.
-  const base = String((driver.options as { base?: string } | undefined)?.base ?? '').replace(/:$/, '')
-  const redisKey = joinKeys(base, relativeKey)
+  const redisKey = getRedisEntryKey(driver, relativeKey)
   let reply: unknown
   try {
     const client = driver.getInstance!() as RedisScriptClient
