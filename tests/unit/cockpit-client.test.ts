@@ -37,13 +37,16 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   return 'resolved'
 }
 
-describe.each([2, 1] as const)('Cockpit v%i client against the emulator', (version) => {
+// Both transports: `node:http` (what Node.js uses by default) and fetch (every other runtime).
+const CASES = [2, 1].flatMap(version => (['node', 'fetch'] as const).map(transport => [version, transport] as const))
+
+describe.each(CASES)('Cockpit v%i client (%s transport) against the emulator', (version, transport) => {
   const seed = SEED[version]
   const full = { key: seed.fullKey }
   let emulator: Emulator
 
   const client = (options: Partial<CockpitClientOptions> = {}) =>
-    createCockpitClient({ url: emulator.url, version, authKey: seed.authKey, retryDelay: 5, timeout: 2000, ...options })
+    createCockpitClient({ url: emulator.url, version, authKey: seed.authKey, retryDelay: 5, timeout: 2000, transport, ...options })
   const upstream = (path: string) => emulator.requests.filter(r => r.path === path)
 
   beforeAll(async () => {

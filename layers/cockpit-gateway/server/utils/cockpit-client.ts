@@ -5,7 +5,7 @@ import { createCockpitV2Adapter } from './cockpit-v2'
 
 /**
  * Creates the only object that talks to Cockpit: the v2 (2.x) or v1 (0.12 legacy) adapter over one
- * shared transport. Web APIs only, so it runs unchanged on Node, Bun, Deno and Cloudflare Workers.
+ * shared transport: `node:http` on Node.js, fetch on Bun, Deno and Cloudflare Workers.
  *
  * Keys are passed per call (`options.key`), only ever in a header (`api-key` on v2, `Cockpit-Token`
  * on v1), and an empty key fails with `MISSING_KEY` before any network call. Every failure is a
@@ -20,7 +20,8 @@ import { createCockpitV2Adapter } from './cockpit-v2'
  * @param options.hooks `onRequest` / `onResponse`, called around every attempt (retries included);
  *   never given the key, the session cookie or the body; credential headers they set are removed;
  *   an error thrown by a hook aborts the call with that error. @default {}
- * @param options.fetch fetch implementation. @default globalThis.fetch
+ * @param options.fetch fetch implementation (implies the fetch transport). @default globalThis.fetch
+ * @param options.transport `auto` | `fetch` | `node`. @default 'auto' (`node` on Node.js)
  * @throws TypeError `Invalid Cockpit URL` when `url` is not an http(s) URL (checked once, here)
  * @example
  * const cockpit = createCockpitClient({ url: 'https://cms.example.com', version: 2 })

@@ -1,3 +1,5 @@
+import { createNodeCockpitTransport } from '../cockpit/node-transport'
+import type { CockpitTransport, CockpitTransportResponse } from '../cockpit/node-transport'
 import { CockpitError } from './cockpit-errors'
 import type { CockpitClientHooks, CockpitClientOptions } from './cockpit-types'
 
@@ -40,11 +42,10 @@ export interface CockpitHttpRequest {
 }
 
 /** What came back: the status and the (small, capped) body text, never passed on as is. */
-export interface CockpitHttpResponse {
-  status: number
-  headers: Headers
-  text: string
-}
+export type CockpitHttpResponse = CockpitTransportResponse
+
+// What a header value may hold on every runtime (Node's `node:http` is the strictest): no control characters.
+const HEADER_VALUE = /^[\t\x20-\x7E\x80-\xFF]*$/
 
 /** Sends one upstream call; rejects only with a {@link CockpitError}, or with a hook's own error. */
 export type CockpitHttp = (request: CockpitHttpRequest) => Promise<CockpitHttpResponse>
@@ -71,8 +72,8 @@ export function normaliseCockpitBaseUrl(url: string): string {
 
 /**
  * Builds the transport both adapters share: timeout, one jittered retry for reads, hooks, a capped
- * body read, and no redirects (a redirect could carry the key to another host). Web APIs only, so it
- * runs unchanged on Node, Bun, Deno and Cloudflare Workers.
+ * body read, and no redirects (a redirect could carry the key to another host). Sent through `node:http` on
+ * Node.js and through fetch on every other runtime (Bun, Deno, Cloudflare Workers).
  * @param options client options (`url`, `timeout`, `retryDelay`, `maxResponseBytes`, `hooks`, `fetch`)
  */
 export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
@@ -81,27 +82,30 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
   const retryDelay = options.retryDelay !== undefined && options.retryDelay >= 0 ? options.retryDelay : COCKPIT_DEFAULT_RETRY_DELAY
   const maxBytes = positiveOr(options.maxResponseBytes, COCKPIT_DEFAULT_MAX_RESPONSE_BYTES)
   const hooks: CockpitClientHooks = options.hooks ?? {}
-  // Resolved per call and never called unbound: Workers reject `fetch` detached from globalThis.
-  const doFetch: typeof globalThis.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
+  const transport = pickCockpitTransport(base, options)
 
-  async function attempt(request: CockpitHttpRequest, url: string, body: string | undefined): Promise<CockpitHttpResponse> {
+  async function attempt(request: CockpitHttpRequest, url: URL, body: string | undefined): Promise<CockpitHttpResponse> {
     const { method, operation, model } = request
-    const headers = new Headers({ accept: request.accept ?? 'application/json' })
-    if (body !== undefined) headers.set('content-type', 'application/json')
-    const requestHook = hooks.onRequest?.({ method, operation, model, headers })
-    if (requestHook) await requestHook
-    for (const name of CREDENTIAL_HEADERS) headers.delete(name)
-    try {
-      for (const [name, value] of Object.entries(request.secretHeaders ?? {})) headers.set(name, value)
+    let headers: Record<string, string> = { accept: request.accept ?? 'application/json' }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    if (hooks.onRequest && hooks.hasRequestListener?.() !== false) {
+      const hookHeaders = new Headers(headers)
+      const requestHook = hooks.onRequest({ method, operation, model, headers: hookHeaders })
+      if (requestHook) await requestHook
+      headers = {}
+      hookHeaders.forEach((value, name) => {
+        if (!CREDENTIAL_HEADERS.includes(name)) headers[name] = value
+      })
     }
-    catch {
-      // The Headers TypeError quotes the value: never let it out.
-      throw new CockpitError('MISSING_KEY')
+    for (const [name, value] of Object.entries(request.secretHeaders ?? {})) {
+      // Checked here, as no transport may quote a refused value in its error.
+      if (!HEADER_VALUE.test(value)) throw new CockpitError('MISSING_KEY')
+      headers[name.toLowerCase()] = value
     }
 
     let timedOut = false
     let timer: ReturnType<typeof setTimeout> | undefined
-    // Raced as well as given to fetch as its signal, so the bound holds even with a fetch that ignores it.
+    // Raced as well as handed to the transport, so the bound holds even with a fetch that ignores it.
     const aborted = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         timedOut = true
@@ -112,15 +116,13 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
     const started = Date.now()
     let status: number | undefined
     try {
-      // The signal aborts the socket at the same bound. Not one from `new AbortController()`: on Node 20, undici
-      // keeps about 8 KB per call alive for such a signal that never fires (RSS grew without end in the bench).
-      const response = await Promise.race([doFetch(url, { method, headers, body, signal: AbortSignal.timeout(timeout), redirect: 'manual' }), aborted])
+      const response = await Promise.race([transport({ method, url, headers, body, timeout, maxBytes }), aborted])
       status = response.status
-      const text = await Promise.race([readCockpitBody(response, maxBytes), aborted])
-      return { status, headers: response.headers, text }
+      return response
     }
     catch (error) {
       // A fresh error without `cause`: fetch errors name the URL, and some runtimes the address.
+      if (error instanceof CockpitError) status ??= error.upstreamStatus
       if (timedOut) throw new CockpitError('UPSTREAM_TIMEOUT', status)
       if (error instanceof CockpitError) throw error
       throw new CockpitError('UPSTREAM_UNAVAILABLE', status)
@@ -149,7 +151,7 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
     const attempts = request.retry ? 2 : 1
     for (let n = 1; ; n++) {
       try {
-        const response = await attempt(request, url.href, body)
+        const response = await attempt(request, url, body)
         if (n < attempts && (response.status === 502 || response.status === 503)) {
           await sleep(cockpitJitter(retryDelay))
           continue
@@ -164,6 +166,42 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
         }
         throw error
       }
+    }
+  }
+}
+
+/**
+ * The transport `options` ask for: `fetch` when one is injected or `transport: 'fetch'`; on Node.js otherwise
+ * `node:http` with a keep-alive agent (see {@link createNodeCockpitTransport}); the runtime's fetch elsewhere.
+ * @param base the normalised base URL
+ * @param options client options
+ */
+function pickCockpitTransport(base: string, options: CockpitClientOptions): CockpitTransport {
+  if (options.fetch || options.transport === 'fetch') return createFetchCockpitTransport(options.fetch)
+  const node = createNodeCockpitTransport(base)
+  if (node) return node
+  if (options.transport === 'node') throw new TypeError('The node transport needs Node.js')
+  return createFetchCockpitTransport()
+}
+
+/**
+ * The Web API transport: fetch with `redirect: 'manual'`, a timeout signal and a capped body read. Runs on
+ * every runtime (Workers, Deno, Bun, Node).
+ * @param fetchImpl an injected fetch. @default globalThis.fetch, resolved per call
+ */
+export function createFetchCockpitTransport(fetchImpl?: typeof globalThis.fetch): CockpitTransport {
+  // Resolved per call and never called unbound: Workers reject `fetch` detached from globalThis.
+  const doFetch: typeof globalThis.fetch = fetchImpl ?? ((input, init) => globalThis.fetch(input, init))
+  return async ({ method, url, headers, body, timeout, maxBytes }) => {
+    // The signal aborts the socket at the timeout. Not one from `new AbortController()`: on Node 20, undici
+    // keeps about 8 KB per call alive for such a signal that never fires (RSS grew without end in the bench).
+    const response = await doFetch(url.href, { method, headers, body, signal: AbortSignal.timeout(timeout), redirect: 'manual' })
+    try {
+      return { status: response.status, headers: response.headers, text: await readCockpitBody(response, maxBytes) }
+    }
+    catch (error) {
+      if (error instanceof CockpitError) throw error
+      throw new CockpitError('UPSTREAM_UNAVAILABLE', response.status)
     }
   }
 }

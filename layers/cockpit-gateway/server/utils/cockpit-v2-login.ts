@@ -77,7 +77,7 @@ export function toCockpitV2User(body: unknown, status?: number): CockpitUser | n
  * @param headers the answer's headers
  * @returns the header value, or `undefined` when no cookie was set
  */
-export function readCockpitSessionCookie(headers: Headers): string | undefined {
+export function readCockpitSessionCookie(headers: Pick<Headers, 'get'> & Partial<Pick<Headers, 'getSetCookie'>>): string | undefined {
   const lines = typeof headers.getSetCookie === 'function'
     ? headers.getSetCookie()
     // Older runtimes join the headers with ", "; split only where a new `name=` starts.

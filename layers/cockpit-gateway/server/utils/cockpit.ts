@@ -42,7 +42,8 @@ export function useCockpitClient(event?: H3Event): CockpitAdapter {
       timeout: config.cockpit.timeout,
       authKey: config.cockpit.authKey,
       hooks: {
-        onRequest: context => hasHook(hooks, 'cockpit-gateway:request') ? hooks.callHook('cockpit-gateway:request', context) : undefined,
+        onRequest: context => hooks.callHook('cockpit-gateway:request', context),
+        hasRequestListener: () => hasHook(hooks, 'cockpit-gateway:request'),
         onResponse: context => hasHook(hooks, 'cockpit-gateway:response') ? hooks.callHook('cockpit-gateway:response', context) : undefined,
       },
     })
