@@ -60,7 +60,7 @@ function progress(message: string): void {
   process.stderr.write(`[bench +${((Date.now() - STARTED) / 1000).toFixed(1)} s] ${message}\n`)
 }
 
-type ServerId = 'stub' | 'bare' | 'nitro-plain' | 'nitro-cached' | 'gateway'
+type ServerId = 'stub' | 'bare' | 'bare-http' | 'nitro-plain' | 'nitro-cached' | 'gateway'
 type Session = 'guest' | 'editor'
 
 /** One measured variant: a request shape against one server. */
@@ -85,6 +85,7 @@ const uncached = (response: Response) => /no-store/.test(response.headers.get('c
 const VARIANTS: Variant[] = [
   { id: 'stub', label: 'upstream stub directly (list)', server: 'stub', method: 'GET', path: '/api/content/items/posts' },
   { id: 'bare-proxy', label: 'bare Node proxy (node:http + fetch adding the key), list', server: 'bare', method: 'GET', path: '/api/posts' },
+  { id: 'bare-http', label: 'bare Node proxy on node:http keep-alive without fetch (as the gateway calls Cockpit on Node), list; for comparison, not a target', server: 'bare-http', method: 'GET', path: '/api/posts' },
   { id: 'nitro-plain', label: 'plain Nitro route (`$fetch` adding the key), list', server: 'nitro-plain', method: 'GET', path: '/api/posts' },
   { id: 'nitro-cached', label: 'Nitro `defineCachedEventHandler` (maxAge 60, swr), list', server: 'nitro-cached', method: 'GET', path: '/api/posts' },
   { id: 'gateway-anon', label: 'gateway, anonymous public list (cached)', server: 'gateway', method: 'GET', path: GATEWAY_LIST, expect: cacheHeader },
@@ -370,6 +371,7 @@ async function main(): Promise<number> {
     })(),
     (async () => {
       if (servers.has('bare')) running.bare = await startNodeServer('bare proxy', join(BENCH, 'baselines/bare-proxy.mjs'), upstreamEnv)
+      if (servers.has('bare-http')) running['bare-http'] = await startNodeServer('bare proxy (node:http)', join(BENCH, 'baselines/bare-proxy.mjs'), { ...upstreamEnv, BARE_TRANSPORT: 'http' })
     })(),
     (async () => {
       if (servers.has('gateway')) {

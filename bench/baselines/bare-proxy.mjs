@@ -1,8 +1,9 @@
 // Baseline of the gateway benchmark: the least a proxy can do. node:http + global fetch, adding the key:
 // `GET /api/posts` → the upstream's post list, `POST /api/posts` → a create (the body passed through as
 // it came). Status and body are passed back. Env: PORT, BENCH_UPSTREAM_URL, BENCH_UPSTREAM_READ_KEY,
-// BENCH_UPSTREAM_WRITE_KEY.
-import { createServer } from 'node:http'
+// BENCH_UPSTREAM_WRITE_KEY; BARE_TRANSPORT=http sends the upstream call through node:http with a
+// keep-alive agent instead of fetch (what the gateway does on Node.js), for comparison.
+import { Agent, createServer, request } from 'node:http'
 
 const upstream = process.env.BENCH_UPSTREAM_URL
 const readKey = process.env.BENCH_UPSTREAM_READ_KEY
@@ -19,14 +20,36 @@ async function readBody(req) {
   return Buffer.concat(chunks)
 }
 
+const agent = new Agent({ keepAlive: true })
+
+function viaHttp(url, init) {
+  return new Promise((resolve, reject) => {
+    const headers = init.body ? { ...init.headers, 'content-length': init.body.length } : init.headers
+    const call = request(url, { method: init.method ?? 'GET', headers, agent }, (response) => {
+      const chunks = []
+      response.on('data', chunk => chunks.push(chunk))
+      response.on('error', reject)
+      response.on('end', () => resolve({ status: response.statusCode, contentType: response.headers['content-type'], body: Buffer.concat(chunks) }))
+    })
+    call.on('error', reject)
+    call.end(init.body)
+  })
+}
+
+async function viaFetch(url, init) {
+  const response = await fetch(url, init)
+  return { status: response.status, contentType: response.headers.get('content-type'), body: Buffer.from(await response.arrayBuffer()) }
+}
+
+const send = process.env.BARE_TRANSPORT === 'http' ? viaHttp : viaFetch
+
 async function forward(req, res) {
   const init = req.method === 'POST'
     ? { method: 'POST', headers: { 'api-key': writeKey, 'content-type': 'application/json' }, body: await readBody(req) }
     : { headers: { 'api-key': readKey } }
   const path = req.method === 'POST' ? '/api/content/item/posts' : '/api/content/items/posts'
-  const response = await fetch(`${upstream}${path}`, init)
-  const body = Buffer.from(await response.arrayBuffer())
-  res.writeHead(response.status, { 'content-type': response.headers.get('content-type') ?? 'application/json', 'content-length': body.length })
+  const { status, contentType, body } = await send(`${upstream}${path}`, init)
+  res.writeHead(status, { 'content-type': contentType ?? 'application/json', 'content-length': body.length })
   res.end(body)
 }
 
