@@ -25,6 +25,16 @@ export default defineNuxtConfig({
       authKey: '',
       /** Per upstream call, ms (`NUXT_COCKPIT_TIMEOUT`). */
       timeout: 5000,
+      /** Upstream calls in flight at once per instance; 0 = no cap (`NUXT_COCKPIT_MAX_CONCURRENT`). */
+      maxConcurrent: 64,
+      /** Calls that may wait for a slot; beyond it 503 `UPSTREAM_BUSY` (`NUXT_COCKPIT_QUEUE_SIZE`). */
+      queueSize: 128,
+      /** Longest wait for a slot, ms, then 503 `UPSTREAM_BUSY` (`NUXT_COCKPIT_QUEUE_TIMEOUT`). */
+      queueTimeout: 1000,
+      /** Consecutive upstream failures (no answer, 502/503/504) that open the circuit; 0 = never (`NUXT_COCKPIT_BREAKER_THRESHOLD`). */
+      breakerThreshold: 5,
+      /** How long an open circuit fails fast (503 `UPSTREAM_CIRCUIT_OPEN`) before one probe, ms (`NUXT_COCKPIT_BREAKER_COOL_DOWN`). */
+      breakerCoolDown: 5000,
     },
     cockpitGateway: {
       /** Extra allowed origins for state-changing requests, comma-separated (`NUXT_COCKPIT_GATEWAY_SITE_ORIGINS`); the request's own origin is always allowed. */

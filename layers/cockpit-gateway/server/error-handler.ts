@@ -1,4 +1,4 @@
-import { getRequestURL, send, setResponseHeaders, setResponseStatus } from 'h3'
+import { getRequestURL, getResponseHeader, send, setResponseHeader, setResponseHeaders, setResponseStatus } from 'h3'
 import type { H3Error, H3Event } from 'h3'
 import { isGatewayPath } from './utils/gateway-paths'
 
@@ -27,6 +27,11 @@ export default async function cockpitGatewayErrorHandler(error: H3Error<Record<s
       if (error.data?.[key] !== undefined) data[key] = error.data[key]
     }
     data.code ??= defaultCodeFor(statusCode)
+    // Errors that say when to come back carry it in `data`; the header follows unless the thrower set one.
+    const retryAfter = data.retryAfter
+    if (typeof retryAfter === 'number' && Number.isInteger(retryAfter) && retryAfter > 0 && !getResponseHeader(event, 'retry-after')) {
+      setResponseHeader(event, 'retry-after', retryAfter)
+    }
   }
   setResponseHeaders(event, {
     'content-type': 'application/json',

@@ -19,7 +19,7 @@ interface CacheEntry {
 export type CockpitCacheStatus = 'hit' | 'miss' | 'stale' | 'stale-error' | 'bypass'
 
 /** Upstream failures that a stale copy may paper over; anything else (404, 403…) is the truth. */
-const OUTAGE_CODES = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_ERROR'])
+const OUTAGE_CODES = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_ERROR', 'UPSTREAM_BUSY', 'UPSTREAM_CIRCUIT_OPEN'])
 
 /** A Cockpit outage, whether the fetcher threw the client's error or already mapped it to an h3 error. */
 function isOutage(error: unknown): boolean {

@@ -15,6 +15,8 @@ export const COCKPIT_ERROR_CODES = [
   'UPSTREAM_UNAVAILABLE',
   'UPSTREAM_TIMEOUT',
   'UPSTREAM_ERROR',
+  'UPSTREAM_BUSY',
+  'UPSTREAM_CIRCUIT_OPEN',
   'MISSING_KEY',
 ] as const
 
@@ -31,6 +33,8 @@ const STATUS_BY_CODE: Record<CockpitErrorCode, [number, string]> = {
   UPSTREAM_UNAVAILABLE: [503, 'Upstream unavailable'],
   UPSTREAM_TIMEOUT: [504, 'Upstream timeout'],
   UPSTREAM_ERROR: [502, 'Upstream error'],
+  UPSTREAM_BUSY: [503, 'Upstream busy'],
+  UPSTREAM_CIRCUIT_OPEN: [503, 'Upstream unavailable'],
   MISSING_KEY: [500, 'Gateway misconfigured'],
 }
 
@@ -45,14 +49,17 @@ export class CockpitError extends Error {
   readonly statusCode: number
   /** Status Cockpit answered with, when there was an answer (never its body). */
   readonly upstreamStatus?: number
+  /** When the gateway itself refused the call: seconds until a retry may work (`Retry-After`). */
+  readonly retryAfter?: number
 
-  constructor(code: CockpitErrorCode, upstreamStatus?: number) {
+  constructor(code: CockpitErrorCode, upstreamStatus?: number, retryAfter?: number) {
     const [statusCode, message] = STATUS_BY_CODE[code]
     super(message)
     this.name = 'CockpitError'
     this.code = code
     this.statusCode = statusCode
     this.upstreamStatus = upstreamStatus
+    this.retryAfter = retryAfter
   }
 }
 
@@ -66,9 +73,11 @@ export function isCockpitError(error: unknown): error is CockpitError {
 
 /**
  * Turns a {@link CockpitError} into the h3 error the gateway answers with:
- * `{ statusCode, statusMessage, data: { code } }`, nothing else.
+ * `{ statusCode, statusMessage, data: { code } }` (plus `retryAfter` in seconds when the gateway refused the call
+ * itself; the error handler sends it as `Retry-After`), nothing else.
  * @param error the client error
  */
 export function cockpitErrorToH3(error: CockpitError): H3Error {
-  return createError({ statusCode: error.statusCode, statusMessage: error.message, data: { code: error.code } })
+  const data = error.retryAfter === undefined ? { code: error.code } : { code: error.code, retryAfter: error.retryAfter }
+  return createError({ statusCode: error.statusCode, statusMessage: error.message, data })
 }

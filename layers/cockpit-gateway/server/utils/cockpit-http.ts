@@ -1,5 +1,7 @@
 import { createNodeCockpitTransport } from '../cockpit/node-transport'
 import type { CockpitTransport, CockpitTransportResponse } from '../cockpit/node-transport'
+import { createUpstreamGuard } from '../cockpit/upstream-guard'
+import type { UpstreamOutcome } from '../cockpit/upstream-guard'
 import { CockpitError } from './cockpit-errors'
 import type { CockpitClientHooks, CockpitClientOptions } from './cockpit-types'
 
@@ -83,6 +85,7 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
   const maxBytes = positiveOr(options.maxResponseBytes, COCKPIT_DEFAULT_MAX_RESPONSE_BYTES)
   const hooks: CockpitClientHooks = options.hooks ?? {}
   const transport = pickCockpitTransport(base, options)
+  const guard = options.guard && createUpstreamGuard(options.guard)
 
   async function attempt(request: CockpitHttpRequest, url: URL, body: string | undefined): Promise<CockpitHttpResponse> {
     const { method, operation, model } = request
@@ -103,32 +106,39 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
       headers[name.toLowerCase()] = value
     }
 
-    let timedOut = false
-    let timer: ReturnType<typeof setTimeout> | undefined
-    // Raced as well as handed to the transport, so the bound holds even with a fetch that ignores it.
-    const aborted = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true
-        reject(new Error('aborted'))
-      }, timeout)
-    })
-    aborted.catch(() => {})
     const started = Date.now()
     let status: number | undefined
-    try {
-      const response = await Promise.race([transport({ method, url, headers, body, timeout, maxBytes }), aborted])
-      status = response.status
-      return response
+    const send = async (): Promise<CockpitHttpResponse> => {
+      let timedOut = false
+      let timer: ReturnType<typeof setTimeout> | undefined
+      // Raced as well as handed to the transport, so the bound holds even with a fetch that ignores it.
+      const aborted = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          timedOut = true
+          reject(new Error('aborted'))
+        }, timeout)
+      })
+      aborted.catch(() => {})
+      try {
+        const response = await Promise.race([transport({ method, url, headers, body, timeout, maxBytes }), aborted])
+        status = response.status
+        return response
+      }
+      catch (error) {
+        // A fresh error without `cause`: fetch errors name the URL, and some runtimes the address.
+        if (error instanceof CockpitError) status ??= error.upstreamStatus
+        if (timedOut) throw new CockpitError('UPSTREAM_TIMEOUT', status)
+        if (error instanceof CockpitError) throw error
+        throw new CockpitError('UPSTREAM_UNAVAILABLE', status)
+      }
+      finally {
+        clearTimeout(timer)
+      }
     }
-    catch (error) {
-      // A fresh error without `cause`: fetch errors name the URL, and some runtimes the address.
-      if (error instanceof CockpitError) status ??= error.upstreamStatus
-      if (timedOut) throw new CockpitError('UPSTREAM_TIMEOUT', status)
-      if (error instanceof CockpitError) throw error
-      throw new CockpitError('UPSTREAM_UNAVAILABLE', status)
+    try {
+      return guard ? await guard.run(send, countAnswer) : await send()
     }
     finally {
-      clearTimeout(timer)
       const responseHook = hooks.onResponse?.({ method, operation, model, status, durationMs: Date.now() - started })
       if (responseHook) await responseHook
     }
@@ -149,18 +159,26 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
       }
     }
     const attempts = request.retry ? 2 : 1
+    // What the first attempt got: when the guard refuses the retry, that is still the truth for this call.
+    let first: { response: CockpitHttpResponse } | { error: unknown } | undefined
     for (let n = 1; ; n++) {
       try {
         const response = await attempt(request, url, body)
         if (n < attempts && (response.status === 502 || response.status === 503)) {
+          first = { response }
           await sleep(cockpitJitter(retryDelay))
           continue
         }
         return response
       }
       catch (error) {
+        if (first && error instanceof CockpitError && (error.code === 'UPSTREAM_BUSY' || error.code === 'UPSTREAM_CIRCUIT_OPEN')) {
+          if ('response' in first) return first.response
+          throw first.error
+        }
         // Timeouts are not retried: a second wait would double the latency the timeout bounds.
         if (n < attempts && error instanceof CockpitError && error.code === 'UPSTREAM_UNAVAILABLE') {
+          first = { error }
           await sleep(cockpitJitter(retryDelay))
           continue
         }
@@ -168,6 +186,11 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
       }
     }
   }
+}
+
+/** A gateway that answers is up, unless it says it can't reach or wait for Cockpit behind it. */
+function countAnswer(response: CockpitHttpResponse): UpstreamOutcome {
+  return response.status === 502 || response.status === 503 || response.status === 504 ? 'failed' : 'ok'
 }
 
 /**

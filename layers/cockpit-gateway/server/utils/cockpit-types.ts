@@ -1,3 +1,5 @@
+import type { UpstreamGuardOptions } from '../cockpit/upstream-guard'
+
 /** A Cockpit content item as the gateway hands it on: system fields keep Cockpit's names. */
 export type CockpitItem = Record<string, unknown> & { _id: string }
 
@@ -93,4 +95,6 @@ export interface CockpitClientOptions {
    * only, a third of fetch's CPU per call there) or `auto` (`node` on Node.js, `fetch` elsewhere). @default 'auto'
    */
   transport?: 'auto' | 'fetch' | 'node'
+  /** A cap on calls in flight with a short queue, and a circuit breaker (see `createUpstreamGuard`). @default undefined (none) */
+  guard?: UpstreamGuardOptions
 }

@@ -41,6 +41,14 @@ export function useCockpitClient(event?: H3Event): CockpitAdapter {
       version: config.cockpit.version,
       timeout: config.cockpit.timeout,
       authKey: config.cockpit.authKey,
+      guard: {
+        maxConcurrent: config.cockpit.maxConcurrent,
+        queueSize: config.cockpit.queueSize,
+        queueTimeout: config.cockpit.queueTimeout,
+        breakerThreshold: config.cockpit.breakerThreshold,
+        breakerCoolDown: config.cockpit.breakerCoolDown,
+        log: message => console.warn(message),
+      },
       hooks: {
         onRequest: context => hooks.callHook('cockpit-gateway:request', context),
         hasRequestListener: () => hasHook(hooks, 'cockpit-gateway:request'),

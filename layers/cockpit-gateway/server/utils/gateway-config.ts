@@ -46,6 +46,11 @@ const gatewayConfigSchema = z.object({
     roleKeys: jsonish(z.record(z.string(), z.string()).default({})),
     authKey: z.string(),
     timeout: z.coerce.number().int().positive(),
+    maxConcurrent: z.coerce.number().int().min(0),
+    queueSize: z.coerce.number().int().min(0),
+    queueTimeout: z.coerce.number().int().positive(),
+    breakerThreshold: z.coerce.number().int().min(0),
+    breakerCoolDown: z.coerce.number().int().positive(),
   }),
   siteOrigins: z.preprocess(
     v => Array.isArray(v) ? v : String(v ?? '').split(',').map(s => s.trim()).filter(Boolean),
