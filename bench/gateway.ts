@@ -9,20 +9,17 @@
 //   with --cpu-prof), BENCH_LABEL (a name for the results section, e.g. "before"), DEMO_OUTPUT_DIR (the build).
 // Exit code 0 whatever the targets say; 1 when a measurement had errors or non-2xx answers; 2 on bad knobs.
 import { execFileSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Hash } from '@adonisjs/hash'
-import { Scrypt } from '@adonisjs/hash/drivers/scrypt'
 import autocannon from 'autocannon'
-import { getRandomPort } from 'get-port-please'
 import type { StubRoute } from './upstream-stub'
-import { cleanUp, makeTempDir, readCpuMicros, readRssBytes, runProcess, startProcess, waitUntilReady } from './lib/processes'
-import type { BenchProcess } from './lib/processes'
+import { cleanUp, makeTempDir, readCpuMicros, readRssBytes, runProcess } from './lib/processes'
 import { formatSection, hasInvalidRows, prependSection } from './lib/report'
 import type { BenchReport, ExpiryFigures, MemoryFigures, VariantFigures, WindowFigures } from './lib/report'
+import { GATEWAY_ENTRY, readKey, localUsers, startGateway, startNodeServer, startStub, writeKey } from './lib/servers'
+import type { Server, Session } from './lib/servers'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const BENCH = join(ROOT, 'bench')
@@ -47,7 +44,6 @@ const MEMORY_REQUESTS = knob('BENCH_MEMORY_REQUESTS', 200_000, true)
 const RESULTS = resolve(process.env.BENCH_RESULTS || join(BENCH, 'results.md'))
 const CPU_PROF = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined
 const LABEL = process.env.BENCH_LABEL?.trim() || undefined
-const GATEWAY_ENTRY = resolve(process.env.DEMO_OUTPUT_DIR ?? join(ROOT, '.output'), 'server/index.mjs')
 if (DURATION <= 0) {
   process.stderr.write('bench: BENCH_DURATION must be greater than 0\n')
   process.exit(2)
@@ -61,7 +57,6 @@ function progress(message: string): void {
 }
 
 type ServerId = 'stub' | 'bare' | 'bare-http' | 'nitro-plain' | 'nitro-cached' | 'gateway'
-type Session = 'guest' | 'editor'
 
 /** One measured variant: a request shape against one server. */
 interface Variant {
@@ -108,31 +103,6 @@ function selected(): { variants: Variant[], expiry: boolean, memory: boolean } {
   return { variants: VARIANTS.filter(v => only.includes(v.id)), expiry: only.includes('expiry'), memory: only.includes('memory') }
 }
 
-/** A running server of the bench. */
-interface Server {
-  url: string
-  proc: BenchProcess
-  cookies: Partial<Record<Session, string>>
-}
-
-const readKey = `API-${randomBytes(20).toString('hex')}`
-const writeKey = `API-${randomBytes(20).toString('hex')}`
-const passwords = { guest: randomBytes(12).toString('base64url'), editor: randomBytes(12).toString('base64url') }
-
-async function startStub(): Promise<Server> {
-  const proc = startProcess('upstream stub', process.execPath, ['--import', 'tsx', join(BENCH, 'upstream-stub.ts')], {
-    cwd: ROOT,
-    env: { BENCH_UPSTREAM_READ_KEY: readKey, BENCH_UPSTREAM_WRITE_KEY: writeKey },
-  })
-  let port = 0
-  await waitUntilReady(proc, async () => {
-    const line = proc.output.join('').split('\n')[0]
-    if (line && line.startsWith('{')) port = (JSON.parse(line) as { port: number }).port
-    return port > 0
-  })
-  return { url: `http://127.0.0.1:${port}`, proc, cookies: {} }
-}
-
 async function stubCalls(stub: Server): Promise<Record<StubRoute, number>> {
   const response = await fetch(`${stub.url}/__bench/calls`)
   return await response.json() as Record<StubRoute, number>
@@ -140,74 +110,11 @@ async function stubCalls(stub: Server): Promise<Record<StubRoute, number>> {
 
 const totalCalls = (calls: Record<StubRoute, number>) => Object.values(calls).reduce((sum, n) => sum + n, 0)
 
-/** Starts a node server script on a free port and waits until it answers anything on `probePath`. */
-async function startNodeServer(name: string, entry: string, env: Record<string, string>, options: { nodeArgs?: string[], probePath?: string, stopSignal?: NodeJS.Signals, cwd?: string } = {}): Promise<Server> {
-  const port = await getRandomPort('127.0.0.1')
-  const proc = startProcess(name, process.execPath, [...(options.nodeArgs ?? []), entry], {
-    cwd: options.cwd,
-    env: { NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), NITRO_SHUTDOWN_TIMEOUT: '3000', ...env },
-    stopSignal: options.stopSignal,
-  })
-  const url = `http://127.0.0.1:${port}`
-  await waitUntilReady(proc, async () => {
-    const response = await fetch(`${url}${options.probePath ?? '/__bench/ready'}`)
-    await response.arrayBuffer()
-    return options.probePath ? response.ok : true
-  })
-  return { url, proc, cookies: {} }
-}
-
 async function buildNitroFixtures(names: string[]): Promise<Record<string, string>> {
   if (!names.length) return {}
   const dirs = names.map(name => makeTempDir(`cg-bench-${name}-`))
   await runProcess('Nitro fixture build', process.execPath, ['--import', 'tsx', join(BENCH, 'lib/build-nitro.ts'), ...names.flatMap((name, i) => [join(BENCH, 'fixtures', name), dirs[i]!])], { NODE_ENV: 'production' })
   return Object.fromEntries(names.map((name, i) => [name, join(dirs[i]!, 'server/index.mjs')]))
-}
-
-async function localUsers(): Promise<string> {
-  // Exactly what the layer's scripts/hash-password.ts does (nuxt-auth-utils' own hashing).
-  const hash = new Hash(new Scrypt({}))
-  return JSON.stringify([
-    { username: 'editor', name: 'Bench Editor', role: 'editor', passwordHash: await hash.make(passwords.editor) },
-    { username: 'guest', name: 'Bench Guest', role: 'guest', passwordHash: await hash.make(passwords.guest) },
-  ])
-}
-
-async function startGateway(name: string, stub: Server, users: string, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Server> {
-  const server = await startNodeServer(name, GATEWAY_ENTRY, {
-    NUXT_COCKPIT_URL: stub.url,
-    NUXT_COCKPIT_VERSION: '2',
-    NUXT_COCKPIT_READ_KEY: readKey,
-    NUXT_COCKPIT_WRITE_KEY: writeKey,
-    NUXT_SESSION_PASSWORD: randomBytes(32).toString('base64url'),
-    NUXT_SESSION_NAME: 'cockpit-session',
-    NUXT_SESSION_COOKIE_SECURE: 'false',
-    NUXT_COCKPIT_GATEWAY_AUTH_PROVIDER: 'local',
-    NUXT_COCKPIT_GATEWAY_AUTH_LOCAL_USERS: users,
-    // Raised so the limiter still runs on every request but never refuses one.
-    NUXT_COCKPIT_GATEWAY_RATE_LIMIT_READ_LIMIT: '1000000000',
-    NUXT_COCKPIT_GATEWAY_RATE_LIMIT_WRITE_LIMIT: '1000000000',
-    NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '1000000',
-    NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '1000000',
-    ...extraEnv,
-  }, { nodeArgs, probePath: '/api/_auth/session', stopSignal: 'SIGINT', cwd: makeTempDir(`cg-bench-${name}-`) })
-  for (const session of ['guest', 'editor'] as const) server.cookies[session] = await login(server, session)
-  return server
-}
-
-async function login(server: Server, session: Session): Promise<string> {
-  const response = await fetch(`${server.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'origin': server.url },
-    body: JSON.stringify({ username: session, password: passwords[session] }),
-  })
-  await response.arrayBuffer()
-  const cookie = response.headers.getSetCookie().map(c => c.split(';', 1)[0]!).find(c => c.startsWith('cockpit-session='))
-  if (response.status !== 200 || !cookie) throw new Error(`login as ${session} failed: ${response.status}`)
-  const check = await fetch(`${server.url}/api/_auth/session`, { headers: { cookie } })
-  const body = await check.json() as { user?: { role?: string } }
-  if (body.user?.role !== session) throw new Error(`the ${session} cookie does not hold a ${session} session`)
-  return cookie
 }
 
 function requestOf(variant: Variant, server: Server): { url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string } {
@@ -376,11 +283,11 @@ async function main(): Promise<number> {
     (async () => {
       if (servers.has('gateway')) {
         if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true })
-        running.gateway = await startGateway('gateway', stub, users, {}, CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [])
+        running.gateway = await startGateway('gateway', stub.url, users, {}, CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [])
       }
       // Started now and left idle until their turn: the expiry servers never see a list request before it.
-      if (expiry) expiryGateway = await startGateway('gateway-expiry', stub, users, { NUXT_COCKPIT_GATEWAY_CACHE_MAX_AGE: '1' })
-      if (memory) memoryGateway = await startGateway('gateway-memory', stub, users)
+      if (expiry) expiryGateway = await startGateway('gateway-expiry', stub.url, users, { NUXT_COCKPIT_GATEWAY_CACHE_MAX_AGE: '1' })
+      if (memory) memoryGateway = await startGateway('gateway-memory', stub.url, users)
     })(),
   ])
   if (expiry) expiryNitro = await startNodeServer('cached Nitro (maxAge 1)', nitro['nitro-cached']!, { ...nitroEnv, BENCH_CACHE_MAX_AGE: '1' })

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 // that the bench works and cleans up after itself, never a performance figure (the machine is shared).
 
 const ROOT = resolve(__dirname, '../..')
-const VARIANT_IDS = ['stub', 'bare-proxy', 'nitro-plain', 'nitro-cached', 'gateway-anon', 'gateway-guest', 'gateway-editor', 'gateway-item', 'gateway-create', 'bare-post']
+const VARIANT_IDS = ['stub', 'bare-proxy', 'bare-http', 'nitro-plain', 'nitro-cached', 'gateway-anon', 'gateway-guest', 'gateway-editor', 'gateway-item', 'gateway-create', 'bare-post']
 const RUN_TIMEOUT = 170_000
 
 const work = mkdtempSync(join(tmpdir(), 'cg-bench-smoke-'))
@@ -17,10 +17,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }))
 
 interface Finished { code: number | null, output: string }
 
-/** Runs the bench as a child with only the given BENCH_* knobs (none inherited) and its own TMPDIR. */
-function runBench(knobs: Record<string, string>, tmp: string): Promise<Finished> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(BENCH_|NUXT_|NITRO_|VITEST|TEST$|NODE_ENV$)/.test(name)))
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/gateway.ts')], { cwd: ROOT, env: { ...env, ...knobs, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] })
+/** Runs the bench (or another bench script) as a child with only the given knobs (none inherited) and its own TMPDIR. */
+function runBench(knobs: Record<string, string>, tmp: string, script = 'bench/gateway.ts'): Promise<Finished> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(BENCH_|SOAK_|NUXT_|NITRO_|VITEST|TEST$|NODE_ENV$)/.test(name)))
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], { cwd: ROOT, env: { ...env, ...knobs, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (chunk) => {
     output += chunk
@@ -109,6 +109,41 @@ describe('npm run bench (smoke)', () => {
     const { code, output } = await runBench({ BENCH_ONLY: 'gateway-anon,nope', BENCH_RESULTS: results }, mkdtempSync(join(work, 'tmp-')))
     expect(code).toBe(2)
     expect(output).toContain('unknown BENCH_ONLY id(s) nope')
+    expect(existsSync(results)).toBe(false)
+  })
+})
+
+describe('npm run bench:soak (smoke)', () => {
+  it('runs mixed traffic through injected faults, checks every answer, writes its section and leaves nothing behind', async () => {
+    const tmp = mkdtempSync(join(work, 'tmp-'))
+    const results = join(work, 'soak.md')
+    const { code, output } = await runBench({
+      SOAK_DURATION: '8',
+      SOAK_WARMUP: '2',
+      SOAK_FAULT_EVERY: '3',
+      SOAK_FAULT_FOR: '1',
+      SOAK_CONCURRENCY: '4',
+      BENCH_RESULTS: results,
+    }, tmp, 'bench/soak.ts')
+    // 1 is allowed: a seconds-long run says nothing about memory growth, only that it was measured.
+    expect([0, 1], output).toContain(code)
+    const text = readFileSync(results, 'utf8')
+    expect(text).toMatch(/^## \d{4}-\d\d-\d\d \d\d:\d\d UTC · soak \(issue 13\)$/m)
+    expect(text).toMatch(/^- [\d,]+ requests, [1-9]\d* faults, gateway CPU \d+ µs\/request$/m)
+    expect(text).toMatch(/^- RSS after the warm-up [\d.]+ MB, at the end [\d.]+ MB \(peak [\d.]+ MB\) → ratio [\d.]+ \(target ≤ 1\.10\): (pass|FAIL)$/m)
+    expect(text).toContain('- unexpected answers: 0 (target 0): pass')
+    for (const operation of ['public list', 'guest list', 'editor list', 'public item', 'login', 'create']) {
+      expect(text, operation).toMatch(new RegExp(`^\\| ${operation} \\| .*\\b(200|201): [\\d,]+.* \\| 0 \\|$`, 'm'))
+    }
+    expect(processesIn(tmp)).toEqual([])
+    expect(readdirSync(tmp).filter(name => !name.startsWith('tsx-'))).toEqual([])
+  }, RUN_TIMEOUT + 10_000)
+
+  it('refuses a fault longer than its period and writes nothing', async () => {
+    const results = join(work, 'soak-refused.md')
+    const { code, output } = await runBench({ SOAK_FAULT_EVERY: '2', SOAK_FAULT_FOR: '3', BENCH_RESULTS: results }, mkdtempSync(join(work, 'tmp-')), 'bench/soak.ts')
+    expect(code).toBe(2)
+    expect(output).toContain('SOAK_FAULT_FOR must be shorter than SOAK_FAULT_EVERY')
     expect(existsSync(results)).toBe(false)
   })
 })
