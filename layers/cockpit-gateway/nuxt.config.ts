@@ -47,6 +47,10 @@ export default defineNuxtConfig({
       storeRetryInterval: 2000,
       /** Shared secret of `POST /api/cockpit/webhook` (`NUXT_COCKPIT_GATEWAY_WEBHOOK_SECRET`); empty disables it. */
       webhookSecret: '',
+      audit: {
+        /** Print each audit record (logins, logouts, writes, refusals, upstream failures) as one JSON line on stdout (`NUXT_COCKPIT_GATEWAY_AUDIT_STDOUT`); the `cockpit-gateway:audit` hook gets them either way. */
+        stdout: true,
+      },
       auth: {
         /** `cockpit` | `local` | `oidc` (`NUXT_COCKPIT_GATEWAY_AUTH_PROVIDER`). */
         provider: 'cockpit',

@@ -2,6 +2,7 @@ import { createError, sendRedirect } from 'h3'
 import type { H3Event } from 'h3'
 import { z } from 'zod'
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
+import { traceGatewayRefusal } from '../audit/request-trace'
 import { getGatewayBodyKind, readGatewayBody } from '../utils/gateway-body'
 import { GATEWAY_FORM_TOKEN_FIELD } from '../utils/gateway-form-token'
 import { getSafeRedirectPath } from '../utils/gateway-login'
@@ -97,6 +98,7 @@ export function sendFormFailure(event: H3Event, body: FormBody, error: unknown, 
     if (key === 'error' || key === 'retryAfter' || key === 'lost' || (model && key in model.schema.shape)) url.searchParams.delete(key)
   }
   url.searchParams.set('error', typeof data.code === 'string' ? data.code : 'FORM_POST_FAILED')
+  traceGatewayRefusal(event, url.searchParams.get('error')!)
   if (typeof data.retryAfter === 'number') url.searchParams.set('retryAfter', String(data.retryAfter))
   const lost: string[] = []
   for (const name of Object.keys(model?.schema.shape ?? {})) {

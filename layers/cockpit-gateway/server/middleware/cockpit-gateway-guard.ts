@@ -1,7 +1,9 @@
 import { setResponseHeaders } from 'h3'
+import { startGatewayRequestTrace } from '../audit/request-trace'
 
 export default defineEventHandler((event) => {
   if (!isGatewayPath(event)) return
+  startGatewayRequestTrace(event)
   setResponseHeaders(event, {
     // Nothing the gateway answers may be stored by a browser or a shared cache unless a handler says so.
     'cache-control': 'no-store',

@@ -1,4 +1,5 @@
 import { createCockpitHttp } from './cockpit-http'
+import type { CockpitCallTrace, CockpitHttp } from './cockpit-http'
 import type { CockpitAdapter, CockpitClientOptions } from './cockpit-types'
 import { createCockpitV1Adapter } from './cockpit-v1'
 import { createCockpitV2Adapter } from './cockpit-v2'
@@ -28,9 +29,21 @@ import { createCockpitV2Adapter } from './cockpit-v2'
  * const { items, total } = await cockpit.list('posts', { limit: 10, sort: { _created: -1 } }, { key })
  */
 export function createCockpitClient(options: CockpitClientOptions): CockpitAdapter {
-  const http = createCockpitHttp(options)
+  return createCockpitClientFactory(options)()
+}
+
+/**
+ * Like {@link createCockpitClient}, for a server that serves many requests: one transport (its keep-alive
+ * connections, concurrency cap and circuit breaker) shared by a client per request, whose calls send that
+ * request's id as `X-Request-Id` and note their upstream status and time on its trace.
+ * @param options client options, as for {@link createCockpitClient}
+ * @returns a function giving the client for a request's trace (without one, the shared plain client)
+ */
+export function createCockpitClientFactory(options: CockpitClientOptions): (trace?: CockpitCallTrace) => CockpitAdapter {
   const version = options.version ?? 2
-  if (version === 2) return createCockpitV2Adapter(http)
-  if (version === 1) return createCockpitV1Adapter(http, options.authKey)
-  throw new TypeError('Unsupported Cockpit version')
+  if (version !== 1 && version !== 2) throw new TypeError('Unsupported Cockpit version')
+  const http = createCockpitHttp(options)
+  const build = (send: CockpitHttp) => version === 2 ? createCockpitV2Adapter(send) : createCockpitV1Adapter(send, options.authKey)
+  const plain = build(http)
+  return trace => trace ? build(request => http({ ...request, trace })) : plain
 }

@@ -41,6 +41,15 @@ export interface CockpitHttpRequest {
   model?: string
   /** One retry, after a random 0..retryDelay ms pause, on a network error, 502 or 503. Only for idempotent reads. @default false */
   retry?: boolean
+  /** The gateway request this call serves: its id is sent as `X-Request-Id`; the status and time are noted on it. @default undefined */
+  trace?: CockpitCallTrace
+}
+
+/** What a call reads from and writes to the request it serves (the gateway's request trace fits it). */
+export interface CockpitCallTrace {
+  requestId: string
+  upstreamStatus?: number
+  upstreamMs?: number
 }
 
 /** What came back: the status and the (small, capped) body text, never passed on as is. */
@@ -93,13 +102,14 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
     if (body !== undefined) headers['content-type'] = 'application/json'
     if (hooks.onRequest && hooks.hasRequestListener?.() !== false) {
       const hookHeaders = new Headers(headers)
-      const requestHook = hooks.onRequest({ method, operation, model, headers: hookHeaders })
+      const requestHook = hooks.onRequest({ method, operation, model, headers: hookHeaders, requestId: request.trace?.requestId })
       if (requestHook) await requestHook
       headers = {}
       hookHeaders.forEach((value, name) => {
         if (!CREDENTIAL_HEADERS.includes(name)) headers[name] = value
       })
     }
+    if (request.trace) headers['x-request-id'] = request.trace.requestId
     for (const [name, value] of Object.entries(request.secretHeaders ?? {})) {
       // Checked here, as no transport may quote a refused value in its error.
       if (!HEADER_VALUE.test(value)) throw new CockpitError('MISSING_KEY')
@@ -139,7 +149,12 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
       return guard ? await guard.run(send, countAnswer) : await send()
     }
     finally {
-      const responseHook = hooks.onResponse?.({ method, operation, model, status, durationMs: Date.now() - started })
+      const durationMs = Date.now() - started
+      if (request.trace) {
+        request.trace.upstreamStatus = status
+        request.trace.upstreamMs = (request.trace.upstreamMs ?? 0) + durationMs
+      }
+      const responseHook = hooks.onResponse?.({ method, operation, model, status, durationMs, requestId: request.trace?.requestId })
       if (responseHook) await responseHook
     }
   }

@@ -138,9 +138,8 @@ export async function serveCockpitItemList(event: H3Event, model: CockpitModel):
   const config = useGatewayConfig(event)
   const { query, publicQuery, cacheKey } = validateListQuery(event, model, config.limits)
   await countRead(event, user)
-  const client = useCockpitClient(event)
   const read = async (listQuery: CockpitListQuery) => {
-    const list = await upstream(client.list(model.name, listQuery, { key: config.cockpit.readKey }))
+    const list = await upstream(useCockpitClient(event).list(model.name, listQuery, { key: config.cockpit.readKey }))
     return JSON.stringify({ items: list.items.map(item => toPublicItem(model, item)), total: list.total })
   }
   if (model.read !== 'public' || isWriter(model, user)) {
@@ -167,10 +166,9 @@ export async function serveCockpitItem(event: H3Event, model: CockpitModel, id: 
   const filterFields = Object.fromEntries(Object.keys(model.publicFilter ?? {}).map(field => [field, 1 as const]))
   const options = { key: config.cockpit.readKey, fields: fields && { ...fields, ...filterFields }, locale }
   await countRead(event, user)
-  const client = useCockpitClient(event)
   const project = (item: CockpitItem) => fields ? Object.fromEntries(Object.entries(item).filter(([field]) => field === '_id' || Object.hasOwn(fields, field))) as CockpitItem : item
   const read = async (publicOnly: boolean) => {
-    const item = await upstream(client.get(model.name, id, options))
+    const item = await upstream(useCockpitClient(event).get(model.name, id, options))
     if (!item) return 'null'
     const visible = toPublicItem(model, item)
     return publicOnly && !matchesPublicFilter(model, visible) ? 'null' : JSON.stringify(project(visible))

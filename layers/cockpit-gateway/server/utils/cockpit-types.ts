@@ -66,11 +66,11 @@ export interface CockpitAdapter {
 /** Hooks around every upstream call, e.g. to add a header or to audit. */
 export interface CockpitClientHooks {
   /** Called before each request; may add headers. Never receives the key. */
-  onRequest?: (context: { method: string, operation: string, model?: string, headers: Headers }) => void | Promise<void>
+  onRequest?: (context: { method: string, operation: string, model?: string, headers: Headers, requestId?: string }) => void | Promise<void>
   /** Asked before each request: `false` skips `onRequest` (and the `Headers` it is handed). @default () => true */
   hasRequestListener?: () => boolean
   /** Called after each answer (or failure) with the upstream status, if any. */
-  onResponse?: (context: { method: string, operation: string, model?: string, status?: number, durationMs: number }) => void | Promise<void>
+  onResponse?: (context: { method: string, operation: string, model?: string, status?: number, durationMs: number, requestId?: string }) => void | Promise<void>
 }
 
 /** Everything a client needs; built from runtimeConfig by `useCockpitClient`. */

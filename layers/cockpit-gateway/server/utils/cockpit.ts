@@ -1,6 +1,8 @@
 import type { H3Event } from 'h3'
 import { useNitroApp } from 'nitropack/runtime'
-import { createCockpitClient } from './cockpit-client'
+import { getGatewayRequestTrace } from '../audit/request-trace'
+import { createCockpitClientFactory } from './cockpit-client'
+import type { CockpitCallTrace } from './cockpit-http'
 import type { CockpitAdapter, CockpitClientHooks } from './cockpit-types'
 import { useGatewayConfig } from './gateway-config'
 import type { GatewayConfig } from './gateway-config'
@@ -14,7 +16,14 @@ declare module 'nitropack/types' {
   }
 }
 
-const clients = new WeakMap<GatewayConfig, CockpitAdapter>()
+declare module 'h3' {
+  interface H3EventContext {
+    /** This request's Cockpit client (its calls carry the request id). */
+    cockpitGatewayClient?: CockpitAdapter
+  }
+}
+
+const clients = new WeakMap<GatewayConfig, (trace?: CockpitCallTrace) => CockpitAdapter>()
 
 /**
  * Whether anything listens to a Nitro hook: calling one with no listener still costs a task and a few
@@ -27,16 +36,18 @@ function hasHook(hooks: unknown, name: string): boolean {
 }
 
 /**
- * The Cockpit client for this deployment, built once from runtime config. Upstream calls run the
- * `cockpit-gateway:request` / `cockpit-gateway:response` Nitro hooks.
+ * The Cockpit client for this deployment, built once from runtime config; for a gateway request, a client of
+ * its own over the same transport, whose calls send the request's id as `X-Request-Id`. Upstream calls run
+ * the `cockpit-gateway:request` / `cockpit-gateway:response` Nitro hooks.
  * @param event the request
  */
 export function useCockpitClient(event?: H3Event): CockpitAdapter {
+  if (event?.context.cockpitGatewayClient) return event.context.cockpitGatewayClient
   const config = useGatewayConfig(event)
-  let client = clients.get(config)
-  if (!client) {
+  let clientFor = clients.get(config)
+  if (!clientFor) {
     const hooks = useNitroApp().hooks
-    client = createCockpitClient({
+    clientFor = createCockpitClientFactory({
       url: config.cockpit.url,
       version: config.cockpit.version,
       timeout: config.cockpit.timeout,
@@ -55,9 +66,11 @@ export function useCockpitClient(event?: H3Event): CockpitAdapter {
         onResponse: context => hasHook(hooks, 'cockpit-gateway:response') ? hooks.callHook('cockpit-gateway:response', context) : undefined,
       },
     })
-    clients.set(config, client)
+    clients.set(config, clientFor)
   }
-  return client
+  const trace = event && getGatewayRequestTrace(event)
+  if (!trace) return clientFor()
+  return (event.context.cockpitGatewayClient = clientFor(trace))
 }
 
 /**

@@ -68,6 +68,9 @@ const gatewayConfigSchema = z.object({
   redisUrl: z.string(),
   storeRetryInterval: z.coerce.number().int().min(0).max(60_000),
   webhookSecret: z.string(),
+  audit: z.object({
+    stdout: z.union([z.boolean(), z.enum(['true', 'false']).transform(value => value === 'true')]),
+  }),
   auth: z.object({
     provider: z.string().min(1),
     maxAge: z.coerce.number().int().positive(),

@@ -11,6 +11,7 @@ import { getLoginDevice, rememberLoginDevice } from '../login/device'
 import { reserveLoginAttempt } from '../login/limits'
 import type { LoginAccountBucket } from '../login/limits'
 import { isPossibleLoginUsername } from '../login/username'
+import { traceGatewayRefusal } from '../audit/request-trace'
 
 /**
  * A same-site path to send a browser to, or `fallback`: absolute URLs, protocol-relative `//host`,
@@ -124,6 +125,7 @@ export async function sendLoginFormFailure(event: H3Event, error: unknown, redir
   const { auth } = useGatewayConfig(event)
   const data = (error as { data?: { code?: string, retryAfter?: number } }).data ?? {}
   const query = new URLSearchParams({ error: data.code ?? 'LOGIN_FAILED' })
+  traceGatewayRefusal(event, data.code ?? 'LOGIN_FAILED')
   if (data.retryAfter) query.set('retryAfter', String(data.retryAfter))
   const safe = getSafeRedirectPath(redirect, '')
   if (safe) query.set('redirect', safe)

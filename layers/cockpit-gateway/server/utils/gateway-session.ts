@@ -6,6 +6,7 @@ import { LRUCache } from 'lru-cache'
 import { useGatewayConfig, useGatewayRuntimeConfig } from './gateway-config'
 import { useGatewayStorage } from './gateway-storage'
 import { readStateStoreEpoch } from './gateway-state-epoch'
+import { traceGatewayUser } from '../audit/request-trace'
 
 /** What the state store keeps per user: the revocation version and revoked single sessions (sid → expiry ms). */
 interface UserSessionState {
@@ -172,6 +173,7 @@ export async function getGatewaySession(event: H3Event): Promise<GatewaySession 
   if (CONTEXT_KEY in event.context) return event.context[CONTEXT_KEY] as GatewaySession | null
   const session = await readValidSession(event)
   event.context[CONTEXT_KEY] = session
+  if (session) traceGatewayUser(event, session.user)
   return session
 }
 
@@ -271,6 +273,7 @@ export async function startGatewaySession(event: H3Event, user: User): Promise<G
   const session: GatewaySession = { user: { id: user.id, name: user.name, role: user.role }, loggedInAt: now, lastSeenAt: now, version, sid: crypto.randomUUID() }
   await setUserSession(event, { ...session, epoch })
   event.context[CONTEXT_KEY] = session
+  traceGatewayUser(event, session.user)
   return session
 }
 
