@@ -7,12 +7,17 @@ export interface NginxSiteOptions {
   listen: string
   /** `host:port` of each gateway instance. */
   upstreams: string[]
+  /** More lines for the `server` block (server_name, TLS certificate). @default [] */
+  serverLines?: string[]
+  /** Instances marked `down` (taken out before a restart). @default [] */
+  down?: string[]
 }
 
 /** The values docs/deploy.md shows the config with. */
 export const DOC_NGINX_SITE: NginxSiteOptions = {
-  listen: '80',
+  listen: '443 ssl',
   upstreams: ['10.0.0.11:3000', '10.0.0.12:3000', '10.0.0.13:3000'],
+  serverLines: ['server_name www.example.com;', 'ssl_certificate /etc/ssl/certs/www.example.com.pem;', 'ssl_certificate_key /etc/ssl/private/www.example.com.key;'],
 }
 
 /**
@@ -23,14 +28,14 @@ export const DOC_NGINX_SITE: NginxSiteOptions = {
  * @param options listen address and instances
  */
 export function nginxSiteConfig(options: NginxSiteOptions): string {
-  const servers = options.upstreams.map(address => `    server ${address} max_fails=1 fail_timeout=2s;`).join('\n')
+  const servers = options.upstreams.map(address => `    server ${address} max_fails=1 fail_timeout=2s${options.down?.includes(address) ? ' down' : ''};`).join('\n')
   return `upstream cockpit_gateway {
 ${servers}
 }
 
 server {
     listen ${options.listen};
-
+${(options.serverLines ?? []).map(line => `    ${line}\n`).join('')}
     location / {
         proxy_pass http://cockpit_gateway;
         # The site's own origin, as the browser sent it: the gateway compares it with Origin on writes.
@@ -39,8 +44,9 @@ server {
         proxy_set_header X-Forwarded-Proto $scheme;
         # Appends the peer's address to whatever the client sent; the gateway trusts only that last hop.
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        # A connection refused (an instance restarting or draining) goes to the next instance; a request
-        # that reached an instance is never sent twice (no "timeout", no "non_idempotent").
+        # A refused connection (an instance restarting or draining) goes to the next instance. A POST or
+        # PATCH that reached an instance is never sent again (no "non_idempotent"), nor is a slow answer
+        # retried elsewhere (no "timeout").
         proxy_next_upstream error;
         proxy_next_upstream_tries 3;
         proxy_connect_timeout 2s;

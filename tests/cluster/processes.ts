@@ -3,7 +3,7 @@
 // when the run fails or is interrupted.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -145,6 +145,16 @@ export class ClusterRedis {
   }
 }
 
+/** The child PIDs of a process (Linux `/proc`). */
+function childPids(pid: number): number[] {
+  const pids: number[] = []
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim()
+    if (text) pids.push(...text.split(/\s+/).map(Number))
+  }
+  return pids
+}
+
 /** A non-daemon nginx owned by this run, its config, logs and temp files in one directory. */
 export class ClusterNginx {
   private child: ChildProcess | undefined
@@ -156,12 +166,20 @@ export class ClusterNginx {
     return `http://127.0.0.1:${this.port}`
   }
 
+  private get confPath(): string {
+    return join(this.dir, 'nginx.conf')
+  }
+
+  private writeConfig(down: string[]): void {
+    const asRoot = process.getuid?.() === 0
+    writeFileSync(this.confPath, nginxMainConfig({ dir: this.dir, asRoot, listen: `127.0.0.1:${this.port}`, upstreams: this.upstreams, down }))
+  }
+
   /** Writes the config, starts nginx in the foreground and waits until it accepts connections. */
   async start(): Promise<void> {
     for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(this.dir, sub))
-    const conf = join(this.dir, 'nginx.conf')
-    const asRoot = process.getuid?.() === 0
-    writeFileSync(conf, nginxMainConfig({ dir: this.dir, asRoot, listen: `127.0.0.1:${this.port}`, upstreams: this.upstreams }))
+    const conf = this.confPath
+    this.writeConfig([])
     const binary = process.env.NGINX_BIN ?? '/usr/sbin/nginx'
     const child = spawn(binary, ['-p', this.dir, '-c', conf, '-e', join(this.dir, 'error.log'), '-g', `daemon off; pid ${join(this.dir, 'nginx.pid')};`], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
@@ -172,6 +190,34 @@ export class ClusterNginx {
     child.once('exit', () => releaseProcess(child.pid))
     const up = await Promise.race([eventually(() => child.exitCode === null && accepts(this.port), 10_000), spawnError])
     if (up !== true) throw new Error(`nginx did not start (${binary}; apt-get install nginx): ${up instanceof Error ? up.message : this.output.join('')}`)
+  }
+
+  /**
+   * Marks these instances `down` (and every other one up), reloads nginx (SIGHUP) and waits until the
+   * reload is done: the old worker has finished its requests and exited, a new one runs the new config.
+   * @param addresses `host:port` of the instances to take out
+   */
+  async setDown(addresses: string[]): Promise<void> {
+    const pid = this.child?.pid
+    if (!pid) throw new Error('nginx is not running')
+    this.writeConfig(addresses)
+    const before = childPids(pid)
+    process.kill(pid, 'SIGHUP')
+    const reloaded = await eventually(() => {
+      const now = childPids(pid)
+      return now.length > 0 && now.every(child => !before.includes(child))
+    }, 10_000, 20)
+    if (!reloaded) throw new Error(`nginx did not reload: ${readFileSync(join(this.dir, 'error.log'), 'utf8').slice(-2000)}`)
+  }
+
+  /** The last lines of nginx's error log that mention an upstream (for a failure message). */
+  upstreamErrors(): string {
+    try {
+      return readFileSync(join(this.dir, 'error.log'), 'utf8').split('\n').filter(line => line.includes('upstream')).slice(-10).join('\n')
+    }
+    catch {
+      return ''
+    }
   }
 
   /** Stops nginx by its PID (SIGTERM: fast shutdown; its workers go with it). */
