@@ -390,8 +390,9 @@ async function main(): Promise<void> {
       for (const i of [0, 1, 2]) assert.equal(await sessionRole(copyTo(revoked, running(i))), undefined, `instance ${i} accepts a revoked cookie before the restart`)
       const writer = await loggedIn(edge, EDITOR)
 
-      let phase: 'healthy' | 'down' | 'back' = 'healthy'
-      const latencies: Record<typeof phase, number[]> = { healthy: [], down: [], back: [] }
+      type Phase = 'healthy' | 'down' | 'back'
+      let phase = 'healthy' as Phase
+      const latencies: Record<Phase, number[]> = { healthy: [], down: [], back: [] }
       let stop = false
       const readers = [0, 1].map(r => startLoop(`public read ${r}`, () => stop, async () => {
         const at = phase
