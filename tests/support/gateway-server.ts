@@ -20,6 +20,10 @@ export interface RunningGateway {
   url: string
   origin: string
   port: number
+  /** The server process's id (for a cleanup that must not wait on a promise). */
+  pid: number
+  /** Settles when the server process has exited. */
+  exited: Promise<void>
   emulator: RunningEmulator
   /** Everything the server printed (stdout and stderr), for log assertions. */
   logs: string[]
@@ -91,6 +95,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     url,
     origin: url,
     port,
+    pid: child.pid!,
+    exited,
     emulator,
     logs,
     secrets,
