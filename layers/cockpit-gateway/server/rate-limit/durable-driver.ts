@@ -1,6 +1,6 @@
 import { defineDriver } from 'unstorage'
 import { DURABLE_DRIVER_NAME, readDurableReply } from './durable-protocol'
-import type { DurableStateClient } from './durable-protocol'
+import type { DurableStateClient, DurableStateReplies, DurableStateRequest } from './durable-protocol'
 
 /** The part of a Workers Durable Object namespace binding used here. */
 interface DurableObjectNamespaceLike {
@@ -29,7 +29,7 @@ function isNamespace(value: unknown): value is DurableObjectNamespaceLike {
 export function createDurableStateClient(options: DurableObjectDriverOptions): DurableStateClient {
   const { binding, base } = options
   return {
-    async call(request) {
+    async call<R extends DurableStateRequest>(request: R): Promise<DurableStateReplies[R['op']]> {
       const namespace = (globalThis as { __env__?: Record<string, unknown> }).__env__?.[binding]
       // Fixed messages: they may reach a log line, never a client.
       if (!isNamespace(namespace)) throw new Error('Durable Object binding not available')
@@ -40,7 +40,7 @@ export function createDurableStateClient(options: DurableObjectDriverOptions): D
         body: JSON.stringify(request),
       })
       if (!response.ok) throw new Error(`Durable Object answered ${response.status}`)
-      const reply = readDurableReply(request.op, await response.json().catch(() => undefined))
+      const reply = readDurableReply<R['op']>(request.op, await response.json().catch(() => undefined))
       if (reply === undefined) throw new Error('Durable Object answered something unexpected')
       return reply
     },

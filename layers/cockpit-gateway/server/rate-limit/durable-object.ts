@@ -1,5 +1,5 @@
-import { createStorage, defineDriver } from 'unstorage'
-import type { Storage } from 'unstorage'
+import { createStorage } from 'unstorage'
+import type { Driver, Storage } from 'unstorage'
 import {
   consumeBackoff,
   consumeRateLimit,
@@ -38,8 +38,8 @@ export interface DurableObjectStateLike {
 // no TTL: they must outlive every cookie).
 
 /** unstorage over an object's storage: the values unstorage hands a driver are strings already. */
-function objectStorageDriver(storage: DurableObjectStorageLike) {
-  return defineDriver(() => ({
+function objectStorageDriver(storage: DurableObjectStorageLike): Driver {
+  return {
     name: 'cockpit-gateway-durable-object-storage',
     async hasItem(key: string) {
       return (await storage.get(key)) !== undefined
@@ -56,7 +56,7 @@ function objectStorageDriver(storage: DurableObjectStorageLike) {
     async getKeys(base: string) {
       return [...(await storage.list({ prefix: base })).keys()]
     },
-  }))()
+  }
 }
 
 const LIMITER_CALLS = {
