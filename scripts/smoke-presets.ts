@@ -22,7 +22,8 @@ import { TEST_SESSION_PASSWORD } from '../tests/support/gateway-server'
 import type { RunningGateway } from '../tests/support/gateway-server'
 import { ensureTool, PRESET_TARGETS, RUNTIME_TOOLS } from '../tests/smoke/presets'
 import type { PresetTarget, StartedTarget } from '../tests/smoke/presets'
-import { runSmokeChecks, SMOKE_RUNTIME_ENV } from '../tests/smoke/smoke-checks'
+import { runSharedStateChecks, runSmokeChecks, SMOKE_RUNTIME_ENV } from '../tests/smoke/smoke-checks'
+import type { SmokeCheck } from '../tests/smoke/smoke-checks'
 
 const ROOT = resolve(import.meta.dirname, '..')
 
@@ -147,6 +148,7 @@ async function smoke(target: PresetTarget, outDir: string, report: PresetReport)
     ...cockpitEnv,
     NUXT_SESSION_PASSWORD: TEST_SESSION_PASSWORD,
     ...SMOKE_RUNTIME_ENV,
+    ...target.env,
     ...(target.redis && redis ? { NUXT_COCKPIT_GATEWAY_REDIS_URL: await redis.database(target.preset) } : {}),
   }
   if (target.preset === 'deno_server') rmSync(join(outDir, '.data'), { recursive: true, force: true })
@@ -174,6 +176,14 @@ async function smoke(target: PresetTarget, outDir: string, report: PresetReport)
   }
   const smokeAt = Date.now()
   const checks = await runSmokeChecks(gateway, target.preset)
+  const { isolates } = running
+  if (isolates && checks.every(c => c.ok)) {
+    // Cloudflare: the same checks on the isolate left on the default store, then two isolates sharing one.
+    const at = (isolate: string): RunningGateway => ({ ...gateway, url: isolate, origin: isolate })
+    const named = (prefix: string) => (c: SmokeCheck) => ({ ...c, name: `${prefix}: ${c.name}` })
+    checks.push(...(await runSmokeChecks(at(isolates.perIsolate), `${target.preset}-default`)).map(named('per-isolate default')))
+    if (checks.every(c => c.ok)) checks.push(...(await runSharedStateChecks(at(isolates.first), at(isolates.second), target.preset)).map(named('two isolates, one Durable Object store')))
+  }
   await running.stop()
   const failed = checks.find(c => !c.ok)
   report.checks = `${checks.filter(c => c.ok).length} checks in ${seconds(smokeAt)}`

@@ -43,6 +43,8 @@ export default defineNuxtConfig({
       trustProxy: false as boolean | number | string | string[],
       /** Redis URL for rate limits, cache and session state across instances (`NUXT_COCKPIT_GATEWAY_REDIS_URL`). */
       redisUrl: '',
+      /** Cloudflare (`cloudflare_module`) only: name of the worker's Durable Object binding to the layer's `CockpitGatewayState` class; when set, rate limits and session state (`rate-limit`, `state`) move to it, exact and immediate across isolates (`NUXT_COCKPIT_GATEWAY_DURABLE_OBJECT_BINDING`). Empty: per-isolate limits, `state` where `nitro.storage` mounts it. */
+      durableObjectBinding: '',
       /** After a store (Redis) call fails, ms during which that store is not waited on again: fail-open reads skip it, fail-closed paths answer 503 at once; one call per interval probes it, and a Redis connection that is ready again ends it at once (`NUXT_COCKPIT_GATEWAY_STORE_RETRY_INTERVAL`). `0` waits on every call. */
       storeRetryInterval: 2000,
       /** Shared secret of `POST /api/cockpit/webhook` (`NUXT_COCKPIT_GATEWAY_WEBHOOK_SECRET`); empty disables it. */

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { DURABLE_SMOKE_ENV } from './smoke-checks'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 
@@ -38,6 +39,11 @@ export interface StartedTarget {
   /** Rejects if the process exits while still expected to run. */
   exited?: Promise<number | null>
   stop(): Promise<void>
+  /**
+   * Cloudflare: more isolates of the same build in the same runtime, each on its own URL: `first` and
+   * `second` bound to one Durable Object namespace, `perIsolate` without the binding (the default store).
+   */
+  isolates?: { first: string, second: string, perIsolate: string }
 }
 
 /** One deploy target of the smoke suite. */
@@ -51,6 +57,8 @@ export interface PresetTarget {
   tool?: keyof typeof RUNTIME_TOOLS
   /** This target runs with Redis (the production storage of short-lived functions) when one is available. */
   redis?: boolean
+  /** Run-time env of this target only, on top of the common one. */
+  env?: Record<string, string>
   start(ctx: StartContext): Promise<StartedTarget>
 }
 
@@ -126,8 +134,9 @@ export const PRESET_TARGETS: PresetTarget[] = [
   {
     preset: 'cloudflare_module',
     runtime: `workerd (miniflare ${RUNTIME_TOOLS.miniflare.version})`,
-    storage: 'KV binding GATEWAY_STATE (state) + per-isolate memory',
+    storage: 'Durable Object GATEWAY_DO (limits, state; 2 isolates) + a 3rd isolate on the default: KV GATEWAY_STATE + per-isolate memory',
     tool: 'miniflare',
+    env: DURABLE_SMOKE_ENV,
     start: startMiniflare,
   },
   {
@@ -212,13 +221,17 @@ async function probeWorkerd(toolDir: string): Promise<void> {
 interface MiniflareInstance {
   ready: Promise<URL>
   dispatchFetch(url: string): Promise<Response>
+  unsafeGetDirectURL(workerName: string): Promise<URL>
   dispose(): Promise<void>
 }
 
 /**
  * Runs the worker the way Cloudflare would, in workerd through Miniflare's API: the ES module entry and its
- * chunks, `nodejs_compat`, the app's compatibility date, the env as plain-text vars, and an in-memory KV
- * namespace bound as GATEWAY_STATE (what the demo's cloudflare build mounts for the gateway's state).
+ * chunks, `nodejs_compat`, the app's compatibility date, the env as plain-text vars, an in-memory KV
+ * namespace bound as GATEWAY_STATE (what the demo's cloudflare build mounts for the gateway's state) and the
+ * layer's Durable Object class bound as GATEWAY_DO. Three workers of the one build, each its own isolate:
+ * `gateway` (the main port, and the class's home), `gateway-b` bound to the same namespace (so both reach
+ * the same objects), and `gateway-default` with neither the binding nor its env: the per-isolate default.
  */
 async function startMiniflare({ outDir, toolDir, env, port }: StartContext): Promise<StartedTarget> {
   const { Miniflare } = await loadMiniflare(toolDir!)
@@ -226,14 +239,27 @@ async function startMiniflare({ outDir, toolDir, env, port }: StartContext): Pro
   const chunks = readdirSync(serverDir, { recursive: true }).map(String)
     .filter(file => file.endsWith('.mjs') && file !== 'index.mjs')
   const logs: string[] = []
-  const mf = new Miniflare({
+  const binding = DURABLE_SMOKE_ENV.NUXT_COCKPIT_GATEWAY_DURABLE_OBJECT_BINDING
+  const worker = (name: string, bindings: Record<string, string>, durableObjects: Record<string, unknown>) => ({
+    name,
     modulesRoot: serverDir,
     // The entry first: workerd runs the first module.
     modules: ['index.mjs', ...chunks].map(file => ({ type: 'ESModule', path: join(serverDir, file) })),
     compatibilityDate: '2025-07-15',
     compatibilityFlags: ['nodejs_compat'],
-    bindings: env,
+    bindings,
     kvNamespaces: ['GATEWAY_STATE'],
+    durableObjects,
+    // A socket of its own, straight to the worker: the burst names its client in cf-connecting-ip.
+    unsafeDirectSockets: [{ host: '127.0.0.1' }],
+  })
+  const defaultEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !(name in DURABLE_SMOKE_ENV)))
+  const mf = new Miniflare({
+    workers: [
+      worker('gateway', env, { [binding]: 'CockpitGatewayState' }),
+      worker('gateway-b', env, { [binding]: { className: 'CockpitGatewayState', scriptName: 'gateway' } }),
+      worker('gateway-default', defaultEnv, {}),
+    ],
     host: '127.0.0.1',
     port,
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
@@ -241,12 +267,15 @@ async function startMiniflare({ outDir, toolDir, env, port }: StartContext): Pro
       stderr.on('data', chunk => logs.push(String(chunk)))
     },
   })
+  let isolates: StartedTarget['isolates']
   try {
     await mf.ready
+    const url = async (name: string) => (await mf.unsafeGetDirectURL(name)).href.replace(/\/$/, '')
+    isolates = { first: await url('gateway'), second: await url('gateway-b'), perIsolate: await url('gateway-default') }
   }
   catch (error) {
     await mf.dispose().catch(() => {})
     throw new Error(`workerd did not start: ${(error as Error).message.split('\n').slice(0, 3).join(' ')}\n${logs.join('')}`, { cause: error })
   }
-  return { logs, stop: () => mf.dispose() }
+  return { logs, isolates, stop: () => mf.dispose() }
 }

@@ -4,6 +4,8 @@ import { getRandomPort } from 'get-port-please'
 import type { Redis } from 'ioredis'
 import { createStorage, defineDriver, type Storage } from 'unstorage'
 import redisDriver from 'unstorage/drivers/redis'
+import { durableObjectDriver } from '../../layers/cockpit-gateway/server/rate-limit/durable-driver'
+import { FakeDurableNamespace } from '../support/durable-object-fake'
 import {
   consumeBackoff,
   consumeRateLimit,
@@ -31,6 +33,10 @@ interface DriverCase {
   openBroken: () => Promise<Storage>
   /** Milliseconds the backend will keep `key` (Redis PTTL), or null when the driver has no TTL. */
   backendTtl: (storage: Storage, key: string) => Promise<number | null>
+  /** Keys under `prefix` the store still holds (its listing, or the backend's view). */
+  keysLeft?: (storage: Storage, prefix: string) => Promise<string[]>
+  /** Lets a store whose clean-up runs on its own schedule run it now. */
+  expireNow?: () => Promise<void>
 }
 
 const opened: Storage[] = []
@@ -92,6 +98,23 @@ const redisCase: DriverCase = {
   backendTtl: async (storage, key) => redisClient(storage).pttl(`${RUN}:${key}`),
 }
 
+// The gateway's Durable Object store (Cloudflare): each open() is another isolate (its own driver and
+// unstorage) reaching the same objects through one namespace binding, the real class inside a stand-in runtime.
+const durableNamespace = new FakeDurableNamespace()
+;(globalThis as { __env__?: Record<string, unknown> }).__env__ = { GATEWAY_DO: durableNamespace }
+
+const durableCase: DriverCase = {
+  name: 'durable object',
+  open: () => track(createStorage({ driver: durableObjectDriver({ binding: 'GATEWAY_DO', base: RUN }) })),
+  // A binding the worker does not have: every call fails before reaching an object.
+  openBroken: async () => track(createStorage({ driver: durableObjectDriver({ binding: 'NOT_BOUND', base: RUN }) })),
+  backendTtl: async () => null,
+  // Each key lives in its own object: what is left is what the objects hold.
+  keysLeft: async (_storage, prefix) => durableNamespace.storedKeys().filter(k => k.startsWith(prefix)),
+  // The clean-up alarms, fired (they delete only what has expired by now).
+  expireNow: () => durableNamespace.runDueAlarms(Infinity),
+}
+
 /** Exact model of GCRA in rational arithmetic (BigInt ticks of 1/limit ms), to check drivers against. */
 function referenceModel(policy: RateLimitPolicy) {
   const L = BigInt(policy.limit)
@@ -126,7 +149,7 @@ function mulberry32(seed: number) {
   }
 }
 
-describe.each([memoryCase, redisCase])('rate limit contract: $name', (driverCase) => {
+describe.each([memoryCase, redisCase, durableCase])('rate limit contract: $name', (driverCase) => {
   const key = (name: string) => `rl:${name}`
 
   it('admits exactly 100 of 500 concurrent requests (limit 100 / 3600 s)', async () => {
@@ -197,11 +220,14 @@ describe.each([memoryCase, redisCase])('rate limit contract: $name', (driverCase
     const policy = { limit: 5, window: 1 } // one unit drains in 200 ms
     const t0 = Date.now()
     for (let i = 0; i < 50; i++) await consumeRateLimit(storage, `pile:client-${i}`, policy, { now: t0 })
-    expect(await storage.getKeys('pile')).toHaveLength(50)
+    const keysLeft = (prefix: string) => driverCase.keysLeft ? driverCase.keysLeft(storage, prefix) : storage.getKeys(prefix)
+    expect(await keysLeft('pile')).toHaveLength(50)
     await new Promise(resolve => setTimeout(resolve, 400))
-    // A minute later (in injected time) the next request sweeps what a memory store kept; Redis expired it.
+    // A minute later (in injected time) the next request sweeps what a memory store kept; Redis expired it;
+    // each Durable Object's alarm clears its own.
     await consumeRateLimit(storage, 'pile:last', policy, { now: t0 + 61_000 })
-    expect(await storage.getKeys('pile')).toEqual(['pile:last'])
+    await driverCase.expireNow?.()
+    expect(await keysLeft('pile')).toEqual(['pile:last'])
   })
 
   it('rejects with RateLimitStoreError when the store fails', async () => {
@@ -279,7 +305,7 @@ function backoffModel(policy: BackoffPolicy) {
   }
 }
 
-describe.each([memoryCase, redisCase])('rate limit peek and refund contract: $name', (driverCase) => {
+describe.each([memoryCase, redisCase, durableCase])('rate limit peek and refund contract: $name', (driverCase) => {
   const key = (name: string) => `rl-refund:${name}`
   const policy = { limit: 3, window: 60 }
 

@@ -23,7 +23,8 @@ function checkPrefix(name: string, value: string): string {
  * - nuxt-auth-utils' `/api/_auth/session` handlers are replaced by the gateway's: its GET would seal and
  *   set an empty cookie for every anonymous visitor and knows nothing of idle timeout or revocation, and
  *   its DELETE would clear the cookie without revoking it;
- * - the typed `User` for every app that extends the layer.
+ * - the typed `User` for every app that extends the layer;
+ * - on `cloudflare_module`, a worker entry that also exports the gateway's Durable Object class.
  */
 export default defineNuxtModule<CockpitGatewayModuleOptions>({
   meta: { name: 'cockpit-gateway', configKey: 'cockpitGateway' },
@@ -59,6 +60,20 @@ export default defineNuxtModule<CockpitGatewayModuleOptions>({
       filename: 'types/cockpit-gateway-auth.d.ts',
       getContents: () => `/// <reference path=${JSON.stringify(resolve('../types/cockpit-auth.d.ts'))} />\nexport {}\n`,
     }, { nitro: true, nuxt: true })
+
+    nuxt.hook('nitro:init', (nitro) => {
+      // Workers bind a Durable Object class only when the worker's entry module exports it, and Nitro's
+      // `cloudflare_module` entry exports just the fetch handler. The least intrusive way in is Nitro's own
+      // `entry` option: a two-line module that re-exports the preset's entry and adds the class (no
+      // patch, no rollup hook rewriting the bundle). A user's own entry is left alone, with a warning.
+      if (nitro.options.preset !== 'cloudflare-module') return
+      if (/[/\\]presets[/\\]cloudflare[/\\]runtime[/\\]cloudflare-module(?:\.mjs)?$/.test(nitro.options.entry)) {
+        nitro.options.entry = resolve('../server/rate-limit/cloudflare-entry.ts')
+      }
+      else {
+        console.warn('[cockpit-gateway] a custom Nitro entry is set: export `CockpitGatewayState` from it (`export { CockpitGatewayState } from \'<layer>/server/rate-limit/durable-object\'`) to use durableObjectBinding')
+      }
+    })
 
     nuxt.hook('nitro:config', (nitroConfig) => {
       // Typed from nitropack itself: in an app whose tree holds a second @nuxt/schema (a fresh install of nuxt

@@ -1,6 +1,7 @@
 import { useStorage } from 'nitropack/runtime'
 import type { GatewayStorageArea } from '../utils/gateway-storage'
 import { setGatewayStoreConnected } from '../utils/gateway-store-breaker'
+import { durableObjectDriver } from '../rate-limit/durable-driver'
 
 /**
  * With `redisUrl` set, every gateway storage area moves to Redis at start-up, so several instances share
@@ -8,7 +9,11 @@ import { setGatewayStoreConnected } from '../utils/gateway-store-breaker'
  * TCP sockets (Workers) never import it.
  */
 export default defineNitroPlugin(async () => {
-  const { redisUrl } = useGatewayConfig()
+  const { redisUrl, durableObjectBinding } = useGatewayConfig()
+  if (durableObjectBinding) {
+    mountDurableObjectStore(durableObjectBinding)
+    return
+  }
   if (!redisUrl) {
     warnIfStateIsVolatile()
     return
@@ -29,6 +34,25 @@ export default defineNitroPlugin(async () => {
   resetGatewayStorageViews()
   console.info('[cockpit-gateway] storage: Redis (rate limits, cache, session state)')
 })
+
+/**
+ * On Cloudflare with `durableObjectBinding` set, rate limits and session state move to the layer's Durable
+ * Object (one object per key): exact limits and immediate revocation across isolates. The read cache stays
+ * per isolate. Mounted over whatever `nitro.storage` put there (the demo's KV namespace for `state`).
+ * @param binding the worker's binding to the `CockpitGatewayState` namespace
+ */
+function mountDurableObjectStore(binding: string): void {
+  const storage = useStorage()
+  for (const area of ['rate-limit', 'state'] as const) {
+    const mountPoint = `cockpit-gateway:${area}`
+    // Without dispose, unmount completes before its first await: the mount below is in place before any
+    // request (a plugin's promise is not awaited), and the memory and KV drivers hold nothing to dispose of.
+    void storage.unmount(mountPoint, false)
+    storage.mount(mountPoint, durableObjectDriver({ binding, base: area }))
+  }
+  resetGatewayStorageViews()
+  console.info('[cockpit-gateway] storage: Durable Object (rate limits, session state); cache per isolate')
+}
 
 /**
  * Session revocation and owner records must outlive the process. Without a driver at

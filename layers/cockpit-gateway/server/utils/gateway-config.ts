@@ -66,6 +66,8 @@ const gatewayConfigSchema = z.object({
     }
   }),
   redisUrl: z.string(),
+  // A binding name as wrangler accepts it; either this or redisUrl, never both (checked below).
+  durableObjectBinding: z.string().regex(/^(?:[A-Za-z_$][\w$]*)?$/),
   storeRetryInterval: z.coerce.number().int().min(0).max(60_000),
   webhookSecret: z.string(),
   audit: z.object({
@@ -99,7 +101,7 @@ const gatewayConfigSchema = z.object({
     maxListLimit: z.coerce.number().int().positive(),
     bodySize: z.coerce.number().int().positive(),
   }).refine(limits => limits.defaultListLimit <= limits.maxListLimit, { message: 'defaultListLimit must not exceed maxListLimit', path: ['defaultListLimit'] }),
-})
+}).refine(config => !(config.redisUrl && config.durableObjectBinding), { message: 'redisUrl and durableObjectBinding exclude each other', path: ['durableObjectBinding'] })
 
 /** The gateway's validated, normalised configuration. */
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>

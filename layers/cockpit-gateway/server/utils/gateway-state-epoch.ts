@@ -2,6 +2,8 @@ import type { Driver } from 'unstorage'
 import { normalizeKey } from 'unstorage'
 import { useStorage } from 'nitropack/runtime'
 import { getRedisEntryKey } from '../storage/redis-key'
+import { DURABLE_DRIVER_NAME } from '../rate-limit/durable-protocol'
+import type { DurableStateClient } from '../rate-limit/durable-protocol'
 import { useGatewayStorage } from './gateway-storage'
 import { guardGatewayStoreCall } from './gateway-store-breaker'
 
@@ -34,7 +36,7 @@ export async function readStateStoreEpoch<T>(key: string): Promise<{ value: T | 
   }
 }
 
-/** One creation at a time in this process; across instances, Redis' `SET NX` picks one. */
+/** One creation at a time in this process; across instances, Redis' `SET NX` (or the epoch's Durable Object) picks one. */
 function createEpoch(): Promise<string> {
   creation ??= createEpochOnce().finally(() => {
     creation = undefined
@@ -60,6 +62,16 @@ async function createEpochOnce(): Promise<string> {
       const current = await client.get(redisKey)
       if (!isEpoch(current)) throw new Error('state store epoch not kept')
       return current
+    })
+  }
+  if (driver?.name === DURABLE_DRIVER_NAME && typeof driver.getInstance === 'function' && mount.base === 'cockpit-gateway:state:') {
+    // The epoch's own Durable Object creates it once: isolates racing on first use agree on one.
+    const client = driver.getInstance() as DurableStateClient
+    return guardGatewayStoreCall('state', async () => {
+      // Stored as unstorage stores a string (as is), so the driver's getItem reads the same value.
+      const { value } = await client.call({ op: 'setIfAbsent', key: EPOCH_KEY, value: candidate })
+      if (!isEpoch(value)) throw new Error('state store epoch not kept')
+      return value
     })
   }
   // Any other store is one instance's own (`data` mount, a KV namespace per deployment): set it if still missing.

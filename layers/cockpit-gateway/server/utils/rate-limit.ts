@@ -1,6 +1,8 @@
 import type { Driver, Storage } from 'unstorage'
 import { normalizeKey } from 'unstorage'
 import { getRedisEntryKey } from '../storage/redis-key'
+import { DURABLE_DRIVER_NAME } from '../rate-limit/durable-protocol'
+import type { DurableStateClient, DurableStateRequest } from '../rate-limit/durable-protocol'
 
 // GCRA (generic cell rate algorithm) rather than fixed or sliding windows: it keeps one small entry
 // per key (the theoretical arrival time, TAT), is exact, has no burst at window boundaries, and its
@@ -96,6 +98,8 @@ function encodeKeyPart(part: string): string {
  *   number of instances sharing that Redis are exact together. The Redis key is the one unstorage
  *   uses for `key` (driver `base` + `:` + the key relative to its mount), holding the JSON entry
  *   with a `PX` expiry that ends when the bucket is full again.
+ * - On the gateway's Durable Object driver (Cloudflare, `durableObjectBinding`), the key's own object runs
+ *   the step below on its storage, one call per request, so every isolate is exact together.
  * - On any other driver, calls for the same key are serialised inside this process, so one instance is
  *   exact; several instances sharing a store without atomic updates are approximate. Each entry
  *   carries its own `expiresAt` (memory and LRU drivers ignore `ttl`) and expired entries of the
@@ -171,6 +175,9 @@ async function runGcra(storage: Storage, key: string, policy: RateLimitPolicy, o
   const cost = options.cost ?? 1
   if (!Number.isInteger(cost) || cost < 1 || cost > limit) throw new RangeError('rate limit: cost must be an integer from 1 to the limit')
   const { mount, relativeKey } = resolveLimiterMount(storage, key, options.now)
+  if (mount && isDurableDriver(mount.driver)) {
+    return runInDurableObject(mount.driver, { op: 'gcra', key: relativeKey, mode, policy: { limit, window: policy.window }, cost, now: options.now })
+  }
 
   let step: GcraStep
   if (mount && isRedisDriver(mount.driver)) {
@@ -431,6 +438,23 @@ function readGcraReply(reply: unknown): GcraStep | undefined {
   if (!Array.isArray(reply) || reply.length !== 4 || !reply.every(n => typeof n === 'number')) return undefined
   const [allowed, remaining, resetMs, retryAfterMs] = reply as number[]
   return { allowed: allowed === 1, remaining: remaining!, resetMs: resetMs!, retryAfterMs: retryAfterMs! }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gateway's Durable Object driver (Cloudflare): the key's own object runs this module's step on its
+// storage (see server/rate-limit/durable-object.ts), so one round trip decides, exactly, for every isolate.
+
+function isDurableDriver(driver: Driver): driver is Driver & { getInstance: () => DurableStateClient } {
+  return driver?.name === DURABLE_DRIVER_NAME && typeof driver.getInstance === 'function'
+}
+
+async function runInDurableObject<R extends Extract<DurableStateRequest, { op: 'gcra' | 'backoff' }>>(driver: Driver & { getInstance: () => DurableStateClient }, request: R) {
+  try {
+    return await driver.getInstance().call(request)
+  }
+  catch (error) {
+    throw new RateLimitStoreError(error)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -746,6 +770,10 @@ return {1, failures + 1, 0}
 async function runBackoff(storage: Storage, key: string, policy: BackoffPolicy, options: BackoffOptions, mode: GcraMode): Promise<BackoffResult> {
   const { free, delayMs, maxDelayMs, windowMs } = validateBackoffPolicy(policy)
   const { mount, relativeKey } = resolveLimiterMount(storage, key, options.now)
+  if (mount && isDurableDriver(mount.driver)) {
+    const { free, delay, maxDelay, window } = policy
+    return runInDurableObject(mount.driver, { op: 'backoff', key: relativeKey, mode, policy: { free, delay, maxDelay, window }, now: options.now })
+  }
   let step: Pick<BackoffStep, 'allowed' | 'failures' | 'retryAfterMs'>
   if (mount && isRedisDriver(mount.driver)) {
     const args = [String(free), String(delayMs), String(maxDelayMs), String(windowMs), nowArg(options.now), GCRA_MODE_ARG[mode]]
