@@ -42,7 +42,9 @@ export interface UseCockpitFormOptions {
 export function useCockpitForm<F extends CockpitForm>(form: F, options: UseCockpitFormOptions = {}) {
   const { prefix } = useRuntimeConfig().public.cockpitGateway as { prefix: string }
   const action = `${prefix}/forms/${encodeURIComponent(form.name)}`
-  const tokenRequest = useAsyncData(`cockpit-form-token:${form.name}`, () => $fetch<FormTokenAnswer>(`${action}/token`), { server: options.server ?? true })
+  // While rendering on the server, the request's own fetch: the token route then counts the visitor, not the server.
+  const requestFetch = useRequestFetch()
+  const tokenRequest = useAsyncData(`cockpit-form-token:${form.name}`, () => requestFetch<FormTokenAnswer>(`${action}/token`), { server: options.server ?? true })
   const pending = ref(false)
   const error = ref<CockpitGatewayError | null>(null)
   const sent = ref(false)
