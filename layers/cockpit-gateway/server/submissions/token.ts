@@ -87,7 +87,7 @@ export async function requireFormSubmissionToken(event: H3Event, form: string, t
   const wait = forms.minSubmitTime * 1000 - age
   if (wait > 0) {
     const retryAfter = Math.ceil(wait / 1000)
-    setResponseHeader(event, 'retry-after', String(retryAfter))
+    setResponseHeader(event, 'retry-after', retryAfter)
     refuse(429, 'Form sent too fast', 'FORM_TOO_FAST', retryAfter)
   }
 }
