@@ -340,3 +340,46 @@ describe('a form with a captcha (v2; the check does not depend on the Cockpit ve
     expect(gateway.logs.join('')).not.toContain(verifierUrl.slice(7))
   })
 })
+
+describe('the per-form limit and a missing submit key (v2)', () => {
+  const exchanges: RecordedExchange[] = []
+  let limited: RunningGateway
+  let keyless: RunningGateway
+  const from = (address: string) => ({ 'x-forwarded-for': address })
+
+  beforeAll(async () => {
+    limited = await startGateway({ version: 2, env: { ...ENV, NUXT_COCKPIT_GATEWAY_RATE_LIMIT_SUBMIT_FORM_LIMIT: '2' } })
+    keyless = await startGateway({ version: 2, emulator: limited.emulator, env: { ...ENV, NUXT_COCKPIT_SUBMIT_KEY: '' } })
+  })
+  afterAll(async () => {
+    expect(findLeaks([...limited.secrets, ...keyless.secrets], exchanges, [...limited.logs, ...keyless.logs])).toEqual([])
+    await keyless.stop()
+    await limited.stop()
+  })
+
+  it('caps what all clients together may send to one form', async () => {
+    const b = new TestBrowser(limited, exchanges)
+    const token = (await b.request(TOKEN, { headers: from(nextAddress()) })).json().token
+    await sleep(1100)
+    expect((await b.request(FORM, { json: { ...MESSAGE, _token: token }, headers: from(nextAddress()) })).status).toBe(201)
+    expect((await b.request(FORM, { json: { ...MESSAGE, _token: 'forged' }, headers: from(nextAddress()) })).status).toBe(403)
+    const third = await b.request(FORM, { json: { ...MESSAGE, _token: token }, headers: from(nextAddress()) })
+    expect(third.status).toBe(429)
+    expect(third.json().data.code).toBe('RATE_LIMITED')
+    expect(await storedMessages(limited, 2)).toHaveLength(1)
+  })
+
+  it('refuses every submission with MISSING_KEY when no submit key is set, and never uses the write key', async () => {
+    limited.emulator.clearRequests()
+    const b = new TestBrowser(keyless, exchanges)
+    const token = (await b.request(TOKEN, { headers: from(nextAddress()) })).json().token
+    await sleep(1100)
+    const refused = await b.request(FORM, { json: { ...MESSAGE, _token: token }, headers: from(nextAddress()) })
+    expect(refused.status).toBe(500)
+    expect(refused.json().data.code).toBe('MISSING_KEY')
+    const form = await b.request(FORM, { form: { ...MESSAGE, _token: token, _back: '/contact' }, headers: from(nextAddress()) })
+    expect(form.status).toBe(500)
+    expect(limited.emulator.requests.filter(r => r.method === 'POST')).toHaveLength(0)
+    expect(keyless.logs.join('')).toContain('NUXT_COCKPIT_SUBMIT_KEY is not set')
+  })
+})
