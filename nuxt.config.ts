@@ -27,6 +27,10 @@ export default defineNuxtConfig({
     '/account': { prerender: false, headers: { 'cache-control': 'no-store' } },
     '/posts/new': { prerender: false, headers: { 'cache-control': 'no-store' } },
     '/posts/*/edit': { prerender: false, headers: { 'cache-control': 'no-store' } },
+    // Rendered per request so its form works without JavaScript: the server embeds a fresh submission token
+    // (a prerendered one would expire); the thank-you page holds nothing and is prerendered.
+    '/contact': { prerender: false, headers: { 'cache-control': 'no-store' } },
+    '/contact/thanks': { prerender: true },
   },
   compatibilityDate: '2025-07-15',
   nitro: {

@@ -1,10 +1,14 @@
 import { startEmulator } from '../emulator/index'
 import type { RunningEmulator } from '../emulator/index'
 
-/** The seed's keys, chosen like a careful deployment would: a read-only key, and a scoped (editor) key for writes. Never the master key. */
+/**
+ * The seed's keys, chosen like a careful deployment would: a read-only key, a scoped (editor) key for writes, and
+ * a key for public form submissions (v2: the create-only `submitter` key; v1's seed has no key limited to the form
+ * route, so the editor's account key is set for it explicitly, see the README). Never the master key.
+ */
 export const EMULATOR_KEYS = {
-  2: { read: 'API-4ca657e22b1b6de9ec5768825275b5fd5567940b', write: 'USR-da7031273a73ae299876608f160b18e120677850', auth: '' },
-  1: { read: 'f2a59d21d99f0f96a24c4096fa89d3', write: 'account-74c726f8de971e05e5523934918f7058', auth: 'account-74c726f8de971e05e5523934918f7058' },
+  2: { read: 'API-4ca657e22b1b6de9ec5768825275b5fd5567940b', write: 'USR-da7031273a73ae299876608f160b18e120677850', auth: '', submit: 'API-9fe1a41cee0b2b8a97c86a43975c375d478d3166' },
+  1: { read: 'f2a59d21d99f0f96a24c4096fa89d3', write: 'account-74c726f8de971e05e5523934918f7058', auth: 'account-74c726f8de971e05e5523934918f7058', submit: 'account-74c726f8de971e05e5523934918f7058' },
 } as const
 
 /**
@@ -23,6 +27,7 @@ export async function startEmbeddedCockpit(version: 1 | 2): Promise<{ emulator: 
       NUXT_COCKPIT_READ_KEY: keys.read,
       NUXT_COCKPIT_WRITE_KEY: keys.write,
       NUXT_COCKPIT_AUTH_KEY: keys.auth,
+      NUXT_COCKPIT_SUBMIT_KEY: keys.submit,
     },
   }
 }

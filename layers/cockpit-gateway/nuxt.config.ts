@@ -23,6 +23,12 @@ export default defineNuxtConfig({
       roleKeys: {} as Record<string, string>,
       /** v1 only: a key that may call `/api/cockpit/authUser` (`NUXT_COCKPIT_AUTH_KEY`). */
       authKey: '',
+      /**
+       * Key public form submissions are stored with (`NUXT_COCKPIT_SUBMIT_KEY`): v2 an API key whose role may only
+       * create items of the forms' models (like the seed's `submitter`); v1 a key that reaches `/api/forms/submit/<form>`
+       * (a special key with only that rule). Never the write key: when empty, submissions fail with 500 `MISSING_KEY`.
+       */
+      submitKey: '',
       /** Per upstream call, ms (`NUXT_COCKPIT_TIMEOUT`). */
       timeout: 5000,
       /** Upstream calls in flight at once per instance; 0 = no cap (`NUXT_COCKPIT_MAX_CONCURRENT`). */
@@ -88,6 +94,28 @@ export default defineNuxtConfig({
         write: { limit: 60, window: 60, failOpen: false },
         /** Reads per client IP (or user when logged in). */
         read: { limit: 300, window: 60, failOpen: true },
+        /** Public form submissions per client IP and form (honeypot hits and refused tokens count too). */
+        submit: { limit: 5, window: 10 * 60, failOpen: false },
+        /** Public form submissions per form, from every client together: a ceiling on what a botnet can store. */
+        submitForm: { limit: 200, window: 60 * 60, failOpen: false },
+      },
+      forms: {
+        /** Seconds a visitor must take between fetching a form's token and sending the form (`NUXT_COCKPIT_GATEWAY_FORMS_MIN_SUBMIT_TIME`). @default 3 */
+        minSubmitTime: 3,
+        /** Seconds a form token stays valid (`NUXT_COCKPIT_GATEWAY_FORMS_TOKEN_MAX_AGE`). @default 7200 */
+        tokenMaxAge: 2 * 60 * 60,
+        /** Largest body of a form submission, bytes (`NUXT_COCKPIT_GATEWAY_FORMS_BODY_SIZE`). @default 8192 */
+        bodySize: 8 * 1024,
+        captcha: {
+          /** `siteverify` URL of the captcha service (Turnstile's by default; hCaptcha: `https://api.hcaptcha.com/siteverify`). @default Turnstile */
+          verifyUrl: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
+          /** Captcha secret (`NUXT_COCKPIT_GATEWAY_FORMS_CAPTCHA_SECRET`); empty: no captcha check. @default '' */
+          secret: '',
+          /** The form field holding the widget's response (`h-captcha-response` for hCaptcha). @default 'cf-turnstile-response' */
+          field: 'cf-turnstile-response',
+          /** ms to wait for the verifier; no answer in time fails closed (503 `CAPTCHA_UNAVAILABLE`). @default 5000 */
+          timeout: 5000,
+        },
       },
       cache: {
         /** Seconds a public read is fresh. */

@@ -27,6 +27,8 @@ export interface GatewayControl {
   clearRequests: () => Promise<void>
   /** Everything both gateway processes printed. */
   logs: () => Promise<string[]>
+  /** Contact messages as stored in the emulator (`{ name, email, message }`), read with its full key. */
+  messages: () => Promise<{ name: string, email: string, message: string }[]>
 }
 
 /** One response the browser received, as scanned for secrets. */
@@ -107,6 +109,7 @@ export const test = base.extend<GatewayOptions & { control: GatewayControl, resp
         await controlFetch(`${controlURL}/requests`, { method: 'DELETE' })
       },
       logs: async () => await (await controlFetch(`${controlURL}/logs`)).json() as string[],
+      messages: async () => await (await controlFetch(`${controlURL}/messages`)).json() as { name: string, email: string, message: string }[],
     })
   },
 

@@ -66,6 +66,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     NUXT_COCKPIT_READ_KEY: keys.read,
     NUXT_COCKPIT_WRITE_KEY: keys.write,
     NUXT_COCKPIT_AUTH_KEY: keys.auth,
+    NUXT_COCKPIT_SUBMIT_KEY: keys.submit,
     NUXT_SESSION_PASSWORD: TEST_SESSION_PASSWORD,
     NUXT_COCKPIT_GATEWAY_AUTH_FAILURE_DELAY: '50',
     ...options.env,
@@ -90,7 +91,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     }
     await new Promise(r => setTimeout(r, 100))
   }
-  const secrets = [keys.read, keys.write, keys.auth, TEST_SESSION_PASSWORD, ...Object.values(options.env ?? {}).filter(v => /secret|key|password/i.test(v) && v.length >= 12)].filter(Boolean)
+  const secrets = [keys.read, keys.write, keys.auth, keys.submit, TEST_SESSION_PASSWORD, ...Object.values(options.env ?? {}).filter(v => /secret|key|password/i.test(v) && v.length >= 12)].filter(Boolean)
   return {
     url,
     origin: url,

@@ -7,7 +7,7 @@ import { createServer } from 'node:http'
 import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
-import { startEmulator } from '../../emulator/index'
+import { SEED_V1, SEED_V2, startEmulator } from '../../emulator/index'
 import { startGateway } from './gateway-server'
 import type { RunningGateway } from './gateway-server'
 
@@ -33,6 +33,12 @@ const BROWSER_ENV = {
 const GENEROUS_LOGIN = {
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '1000',
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '1000',
+}
+// Every contact-form spec sends from 127.0.0.1: the per-IP submission limit stays out of their way, and the
+// minimum time-to-submit is short (the specs wait it out) but not zero (the too-fast specs need it).
+const FORMS = {
+  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_SUBMIT_LIMIT: '1000',
+  NUXT_COCKPIT_GATEWAY_FORMS_MIN_SUBMIT_TIME: '3',
 }
 const STRICT_LOGIN = {
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '1000',
@@ -64,11 +70,25 @@ const control = createServer((req, res) => {
     emulator.clearRequests()
     return send(res, 204)
   }
+  if (path === '/messages' && req.method === 'GET') {
+    // What Cockpit stored from the contact form, read with the emulator's full key (never through the gateway).
+    void readMessages().then(messages => send(res, 200, messages), () => send(res, 502, { error: 'emulator' }))
+    return
+  }
   if (path === '/logs' && req.method === 'GET') {
     return send(res, 200, gateways.flatMap(gateway => gateway.logs))
   }
   send(res, 404, { error: 'not found' })
 })
+
+/** Contact messages in the emulator's store as `{ name, email, message }` (v2 items of `messages`, v1 entries of `contact`). */
+async function readMessages(): Promise<Record<string, unknown>[]> {
+  const response = version === 2
+    ? await fetch(`${emulator.url}/api/content/items/messages`, { headers: { 'api-key': SEED_V2.keys.full } })
+    : await fetch(`${emulator.url}/api/forms/export/contact?token=${SEED_V1.keys.master}`)
+  const docs = await response.json() as Record<string, unknown>[]
+  return docs.map(doc => (version === 2 ? doc : doc.data) as Record<string, unknown>).map(({ name, email, message }) => ({ name, email, message }))
+}
 
 async function stop(): Promise<void> {
   stopping ??= (async () => {
@@ -86,7 +106,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 try {
-  gateways.push(await startGateway({ version, emulator, port, env: { ...BROWSER_ENV, ...GENEROUS_LOGIN } }))
+  gateways.push(await startGateway({ version, emulator, port, env: { ...BROWSER_ENV, ...GENEROUS_LOGIN, ...FORMS } }))
   gateways.push(await startGateway({ version, emulator, env: { ...BROWSER_ENV, ...STRICT_LOGIN } }))
   await new Promise<void>((resolve, reject) => {
     control.once('error', reject)

@@ -21,7 +21,7 @@ describe('collectGatewaySecrets', () => {
   it('reads every secret setting from the env and from the private runtime config', () => {
     const { secrets } = collectGatewaySecrets({
       cockpit: { readKey: 'config-read-key-1', writeKey: '', roleKeys: { editor: 'config-editor-key' } },
-      cockpitGateway: { webhookSecret: 'config-webhook-secret' },
+      cockpitGateway: { webhookSecret: 'config-webhook-secret', forms: { captcha: { secret: 'config-captcha-secret' } } },
       session: { password: 'config-session-password-0123456789' },
       oauth: { oidc: { clientSecret: 'config-oidc-secret' } },
       public: { readKey: 'not-a-source-of-secrets' },
@@ -29,6 +29,8 @@ describe('collectGatewaySecrets', () => {
       NUXT_COCKPIT_READ_KEY: 'env-read-key-1',
       NUXT_COCKPIT_WRITE_KEY: 'env-write-key-1',
       NUXT_COCKPIT_AUTH_KEY: 'env-auth-key-1',
+      NUXT_COCKPIT_SUBMIT_KEY: 'env-submit-key-1',
+      NUXT_COCKPIT_GATEWAY_FORMS_CAPTCHA_SECRET: 'env-captcha-secret',
       NUXT_COCKPIT_ROLE_KEYS: '{"admin":"env-admin-key","editor":"env-editor-key"}',
       NUXT_COCKPIT_GATEWAY_WEBHOOK_SECRET: 'env-webhook-secret',
       NUXT_SESSION_PASSWORD: 'env-session-password-0123456789',
@@ -39,6 +41,9 @@ describe('collectGatewaySecrets', () => {
       { setting: 'NUXT_COCKPIT_READ_KEY', value: 'config-read-key-1' },
       { setting: 'NUXT_COCKPIT_WRITE_KEY', value: 'env-write-key-1' },
       { setting: 'NUXT_COCKPIT_AUTH_KEY', value: 'env-auth-key-1' },
+      { setting: 'NUXT_COCKPIT_SUBMIT_KEY', value: 'env-submit-key-1' },
+      { setting: 'NUXT_COCKPIT_GATEWAY_FORMS_CAPTCHA_SECRET', value: 'env-captcha-secret' },
+      { setting: 'NUXT_COCKPIT_GATEWAY_FORMS_CAPTCHA_SECRET', value: 'config-captcha-secret' },
       { setting: 'NUXT_COCKPIT_ROLE_KEYS.admin', value: 'env-admin-key' },
       { setting: 'NUXT_COCKPIT_ROLE_KEYS.editor', value: 'env-editor-key' },
       { setting: 'NUXT_COCKPIT_ROLE_KEYS.editor', value: 'config-editor-key' },

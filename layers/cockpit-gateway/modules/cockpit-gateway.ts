@@ -47,6 +47,9 @@ export default defineNuxtModule<CockpitGatewayModuleOptions>({
     addServerHandler({ route: `${prefix}/form-posts/:model/create`, method: 'post', handler: handler('form-posts/item-create.post') })
     addServerHandler({ route: `${prefix}/form-posts/:model/:id/update`, method: 'post', handler: handler('form-posts/item-update.post') })
     addServerHandler({ route: `${prefix}/form-posts/:model/:id/delete`, method: 'post', handler: handler('form-posts/item-delete.post') })
+    // Public form submissions (anonymous visitors): a POST and its token, never a read.
+    addServerHandler({ route: `${prefix}/forms/:name`, method: 'post', handler: handler('forms/submit.post') })
+    addServerHandler({ route: `${prefix}/forms/:name/token`, method: 'get', handler: handler('forms/token.get') })
     addServerHandler({ route: `${prefix}/health/live`, method: 'get', handler: handler('health/live.get') })
     addServerHandler({ route: `${prefix}/health/ready`, method: 'get', handler: handler('health/ready.get') })
     addServerHandler({ route: `${prefix}/**`, handler: handler('cockpit/not-found') })

@@ -22,6 +22,8 @@ const SECRET_SETTINGS = [
   { setting: 'NUXT_COCKPIT_READ_KEY', path: ['cockpit', 'readKey'] },
   { setting: 'NUXT_COCKPIT_WRITE_KEY', path: ['cockpit', 'writeKey'] },
   { setting: 'NUXT_COCKPIT_AUTH_KEY', path: ['cockpit', 'authKey'] },
+  { setting: 'NUXT_COCKPIT_SUBMIT_KEY', path: ['cockpit', 'submitKey'] },
+  { setting: 'NUXT_COCKPIT_GATEWAY_FORMS_CAPTCHA_SECRET', path: ['cockpitGateway', 'forms', 'captcha', 'secret'] },
   { setting: 'NUXT_COCKPIT_ROLE_KEYS', path: ['cockpit', 'roleKeys'], perRole: true },
   { setting: 'NUXT_COCKPIT_GATEWAY_WEBHOOK_SECRET', path: ['cockpitGateway', 'webhookSecret'] },
   { setting: 'NUXT_SESSION_PASSWORD', path: ['session', 'password'] },

@@ -47,10 +47,10 @@ function getFieldKind(field: z.ZodType): FieldKind {
  * is `true` when sent (any value) and `false` when absent (browsers omit unchecked boxes, so a form must
  * render every boolean field of the model); a number field's text becomes a number (empty: left out). Other
  * fields stay text; fields the schema doesn't know are passed on, so the model's validation refuses them.
- * @param model the declared model
+ * @param model the declared model (or form: only its schema is used)
  * @param body the form body
  */
-export function coerceFormFields(model: CockpitModel, body: FormBody): Record<string, unknown> {
+export function coerceFormFields(model: Pick<CockpitModel, 'schema'>, body: FormBody): Record<string, unknown> {
   const shape = model.schema.shape as Record<string, z.ZodType>
   const data: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(body)) {

@@ -45,10 +45,12 @@ export interface ReadGatewayBodyOptions {
   form?: boolean
   /** Status of a schema failure. @default 400 */
   invalidStatus?: 400 | 422
+  /** Largest body, bytes. @default `limits.bodySize` */
+  maxBytes?: number
 }
 
 /**
- * Reads, size-checks, parses and validates a request body: 413 over `limits.bodySize`, 415 for any other
+ * Reads, size-checks, parses and validates a request body: 413 over `limits.bodySize` (or `maxBytes`), 415 for any other
  * content type, 400 for malformed JSON or a `__proto__`/`constructor`/`prototype` key, and 400/422
  * `VALIDATION_FAILED` with the field issues when the schema refuses it.
  * @param event the request
@@ -56,14 +58,14 @@ export interface ReadGatewayBodyOptions {
  * @param options accepted encodings and failure status
  */
 export async function readGatewayBody<S extends z.ZodType>(event: H3Event, schema: S, options: ReadGatewayBodyOptions = {}): Promise<{ data: z.infer<S>, form: boolean }> {
-  const { limits } = useGatewayConfig(event)
+  const maxBytes = options.maxBytes ?? useGatewayConfig(event).limits.bodySize
   const kind = getGatewayBodyKind(event)
   const isJson = kind === 'json'
   const isForm = options.form === true && kind === 'form'
   if (!isJson && !isForm) badBody(415, 'Unsupported media type', 'UNSUPPORTED_MEDIA_TYPE')
   const declared = Number(getRequestHeader(event, 'content-length') ?? 0)
-  if (declared > limits.bodySize) badBody(413, 'Payload too large', 'PAYLOAD_TOO_LARGE')
-  const raw = await readCappedBody(event, limits.bodySize)
+  if (declared > maxBytes) badBody(413, 'Payload too large', 'PAYLOAD_TOO_LARGE')
+  const raw = await readCappedBody(event, maxBytes)
   const value = isJson ? parseJsonBody(raw) : parseFormBody(raw)
   const result = schema.safeParse(value)
   if (!result.success) badBody(options.invalidStatus ?? 400, 'Validation failed', 'VALIDATION_FAILED', toGatewayIssues(result.error))

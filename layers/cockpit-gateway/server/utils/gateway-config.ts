@@ -45,6 +45,7 @@ const gatewayConfigSchema = z.object({
     writeKey: z.string(),
     roleKeys: jsonish(z.record(z.string(), z.string()).default({})),
     authKey: z.string(),
+    submitKey: z.string(),
     timeout: z.coerce.number().int().positive(),
     maxConcurrent: z.coerce.number().int().min(0),
     queueSize: z.coerce.number().int().min(0),
@@ -90,7 +91,20 @@ const gatewayConfigSchema = z.object({
     loginUser: loginAccountPolicySchema,
     write: rateLimitPolicySchema,
     read: rateLimitPolicySchema,
+    submit: rateLimitPolicySchema,
+    submitForm: rateLimitPolicySchema,
   }),
+  forms: z.object({
+    minSubmitTime: z.coerce.number().int().min(0).max(3600),
+    tokenMaxAge: z.coerce.number().int().positive().max(7 * 24 * 3600),
+    bodySize: z.coerce.number().int().positive(),
+    captcha: z.object({
+      verifyUrl: z.string().refine(url => /^https?:\/\/[^/]/i.test(url) && URL.canParse(url), 'must be an http(s) URL'),
+      secret: z.string(),
+      field: z.string().regex(/^[A-Za-z][\w-]{0,63}$/),
+      timeout: z.coerce.number().int().positive(),
+    }),
+  }).refine(forms => forms.minSubmitTime < forms.tokenMaxAge, { path: ['minSubmitTime'], message: 'minSubmitTime must be below tokenMaxAge' }),
   cache: z.object({
     maxAge: z.coerce.number().int().nonnegative(),
     staleMaxAge: z.coerce.number().int().nonnegative(),

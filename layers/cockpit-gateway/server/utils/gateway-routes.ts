@@ -19,6 +19,8 @@ export function sendGatewayRouteMiss(event: H3Event): never {
     [new RegExp(`^${escape(prefix)}/webhook$`), ['POST']],
     [new RegExp(`^${escape(prefix)}/form-posts/[^/]+/create$`), ['POST']],
     [new RegExp(`^${escape(prefix)}/form-posts/[^/]+/[^/]+/(update|delete)$`), ['POST']],
+    [new RegExp(`^${escape(prefix)}/forms/[^/]+$`), ['POST']],
+    [new RegExp(`^${escape(prefix)}/forms/[^/]+/token$`), ['GET']],
     [new RegExp(`^${escape(prefix)}/health/(live|ready)$`), ['GET']],
     [new RegExp(`^${escape(authPrefix)}/(login|logout|logout-all)$`), ['POST']],
     [new RegExp(`^${escape(authPrefix)}/oidc$`), ['GET']],

@@ -1,0 +1,3 @@
+import { contact } from '#shared/contact'
+
+export default defineNitroPlugin(() => registerCockpitForms(contact))
