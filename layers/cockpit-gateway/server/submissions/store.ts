@@ -1,11 +1,8 @@
 import { createError } from 'h3'
 import type { H3Event } from 'h3'
-import { useNitroApp } from 'nitropack/runtime'
 import type { CockpitForm } from '../../shared/utils/cockpit-form'
-import { useCockpitClient } from '../utils/cockpit'
+import { useCockpitClient, useCockpitHttp } from '../utils/cockpit'
 import { CockpitError, cockpitErrorToH3, isCockpitError } from '../utils/cockpit-errors'
-import { createCockpitHttp } from '../utils/cockpit-http'
-import type { CockpitHttp } from '../utils/cockpit-http'
 import { cockpitStatusError, parseCockpitJson } from '../utils/cockpit-response'
 import { encodeCockpitModel, isCockpitPlainObject, requireCockpitKey } from '../utils/cockpit-validate'
 import { useGatewayConfig } from '../utils/gateway-config'
@@ -14,34 +11,14 @@ import type { GatewayConfig } from '../utils/gateway-config'
 /** A submission's fields after the form's schema: plain values only. */
 export type FormSubmissionData = Record<string, string | number | boolean | null>
 
-// v1's form route is not part of the content adapter: one transport per configuration, built once.
-const transports = new WeakMap<GatewayConfig, CockpitHttp>()
-
-function useV1FormTransport(config: GatewayConfig): CockpitHttp {
-  let http = transports.get(config)
-  if (!http) {
-    const hooks = useNitroApp().hooks
-    http = createCockpitHttp({
-      url: config.cockpit.url,
-      version: 1,
-      timeout: config.cockpit.timeout,
-      hooks: {
-        onRequest: context => hooks.callHook('cockpit-gateway:request', context),
-        onResponse: context => hooks.callHook('cockpit-gateway:response', context),
-      },
-    })
-    transports.set(config, http)
-  }
-  return http
-}
-
 /**
  * v1 (contract 5.2): `POST /api/forms/submit/{form}` with `{form:{…}}` and the submit key in `Cockpit-Token`,
  * never the `__csrf` trick (a bcrypt hash of the public form name, which needs no key at all). Cockpit answers
  * an echo of the fields; an empty 404 means the form does not exist (or the body had no fields).
  */
-async function submitV1(config: GatewayConfig, form: CockpitForm, data: FormSubmissionData): Promise<void> {
-  const http = useV1FormTransport(config)
+async function submitV1(event: H3Event, config: GatewayConfig, form: CockpitForm, data: FormSubmissionData): Promise<void> {
+  // Not part of the content adapter: the shared transport (its cap, breaker and request id) is called directly.
+  const http = useCockpitHttp(event)
   const secretHeaders = { 'cockpit-token': requireCockpitKey(config.cockpit.submitKey) }
   const path = `/api/forms/submit/${encodeCockpitModel(form.form)}`
   const response = await http({ method: 'POST', path, json: { form: data }, secretHeaders, operation: 'form:submit', model: form.form })
@@ -68,7 +45,7 @@ export async function storeFormSubmission(event: H3Event, form: CockpitForm, dat
   try {
     if (!config.cockpit.submitKey) throw new CockpitError('MISSING_KEY')
     if (config.cockpit.version === 2) await useCockpitClient(event).create(form.model, { ...data, _state: 1 }, { key: config.cockpit.submitKey })
-    else await submitV1(config, form, data)
+    else await submitV1(event, config, form, data)
   }
   catch (error) {
     if (isCockpitError(error)) throw cockpitErrorToH3(error)

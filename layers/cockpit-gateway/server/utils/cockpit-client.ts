@@ -29,7 +29,15 @@ import { createCockpitV2Adapter } from './cockpit-v2'
  * const { items, total } = await cockpit.list('posts', { limit: 10, sort: { _created: -1 } }, { key })
  */
 export function createCockpitClient(options: CockpitClientOptions): CockpitAdapter {
-  return createCockpitClientFactory(options)()
+  return createCockpitClientFactory(options).client()
+}
+
+/** Clients and raw transports over one shared transport, per request trace; see {@link createCockpitClientFactory}. */
+export interface CockpitClientFactory {
+  /** The adapter for a request's trace (without one, the shared plain adapter). */
+  client: (trace?: CockpitCallTrace) => CockpitAdapter
+  /** The raw transport for a request's trace, for calls outside the adapters (v1 form submissions). */
+  http: (trace?: CockpitCallTrace) => CockpitHttp
 }
 
 /**
@@ -37,13 +45,13 @@ export function createCockpitClient(options: CockpitClientOptions): CockpitAdapt
  * connections, concurrency cap and circuit breaker) shared by a client per request, whose calls send that
  * request's id as `X-Request-Id` and note their upstream status and time on its trace.
  * @param options client options, as for {@link createCockpitClient}
- * @returns a function giving the client for a request's trace (without one, the shared plain client)
  */
-export function createCockpitClientFactory(options: CockpitClientOptions): (trace?: CockpitCallTrace) => CockpitAdapter {
+export function createCockpitClientFactory(options: CockpitClientOptions): CockpitClientFactory {
   const version = options.version ?? 2
   if (version !== 1 && version !== 2) throw new TypeError('Unsupported Cockpit version')
-  const http = createCockpitHttp(options)
+  const shared = createCockpitHttp(options)
   const build = (send: CockpitHttp) => version === 2 ? createCockpitV2Adapter(send) : createCockpitV1Adapter(send, options.authKey)
-  const plain = build(http)
-  return trace => trace ? build(request => http({ ...request, trace })) : plain
+  const plain = build(shared)
+  const http = (trace?: CockpitCallTrace): CockpitHttp => trace ? request => shared({ ...request, trace }) : shared
+  return { client: trace => trace ? build(http(trace)) : plain, http }
 }

@@ -2,7 +2,8 @@ import type { H3Event } from 'h3'
 import { useNitroApp } from 'nitropack/runtime'
 import { getGatewayRequestTrace } from '../audit/request-trace'
 import { createCockpitClientFactory } from './cockpit-client'
-import type { CockpitCallTrace } from './cockpit-http'
+import type { CockpitClientFactory } from './cockpit-client'
+import type { CockpitHttp } from './cockpit-http'
 import type { CockpitAdapter, CockpitClientHooks } from './cockpit-types'
 import { useGatewayConfig } from './gateway-config'
 import type { GatewayConfig } from './gateway-config'
@@ -23,7 +24,7 @@ declare module 'h3' {
   }
 }
 
-const clients = new WeakMap<GatewayConfig, (trace?: CockpitCallTrace) => CockpitAdapter>()
+const factories = new WeakMap<GatewayConfig, CockpitClientFactory>()
 
 /**
  * Whether anything listens to a Nitro hook: calling one with no listener still costs a task and a few
@@ -43,11 +44,28 @@ function hasHook(hooks: unknown, name: string): boolean {
  */
 export function useCockpitClient(event?: H3Event): CockpitAdapter {
   if (event?.context.cockpitGatewayClient) return event.context.cockpitGatewayClient
+  const factory = useCockpitClientFactory(event)
+  const trace = event && getGatewayRequestTrace(event)
+  if (!trace) return factory.client()
+  return (event.context.cockpitGatewayClient = factory.client(trace))
+}
+
+/**
+ * The raw transport of {@link useCockpitClient}'s client (same connections, cap, breaker, hooks and request
+ * id), for the few calls no adapter method makes (v1 form submissions).
+ * @param event the request
+ */
+export function useCockpitHttp(event?: H3Event): CockpitHttp {
+  const trace = event && getGatewayRequestTrace(event)
+  return useCockpitClientFactory(event).http(trace)
+}
+
+function useCockpitClientFactory(event?: H3Event): CockpitClientFactory {
   const config = useGatewayConfig(event)
-  let clientFor = clients.get(config)
-  if (!clientFor) {
+  let factory = factories.get(config)
+  if (!factory) {
     const hooks = useNitroApp().hooks
-    clientFor = createCockpitClientFactory({
+    factory = createCockpitClientFactory({
       url: config.cockpit.url,
       version: config.cockpit.version,
       timeout: config.cockpit.timeout,
@@ -66,11 +84,9 @@ export function useCockpitClient(event?: H3Event): CockpitAdapter {
         onResponse: context => hasHook(hooks, 'cockpit-gateway:response') ? hooks.callHook('cockpit-gateway:response', context) : undefined,
       },
     })
-    clients.set(config, clientFor)
+    factories.set(config, factory)
   }
-  const trace = event && getGatewayRequestTrace(event)
-  if (!trace) return clientFor()
-  return (event.context.cockpitGatewayClient = clientFor(trace))
+  return factory
 }
 
 /**
