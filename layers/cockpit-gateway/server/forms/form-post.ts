@@ -5,8 +5,8 @@ import type { CockpitModel } from '../../shared/utils/cockpit-model'
 import { getGatewayBodyKind, readGatewayBody } from '../utils/gateway-body'
 import { GATEWAY_FORM_TOKEN_FIELD } from '../utils/gateway-form-token'
 import { getSafeRedirectPath } from '../utils/gateway-login'
-import { idempotencyKeySchema } from '../writes/idempotency'
-import type { IdempotencyKey } from '../writes/idempotency'
+import { idempotencyKeySchema, invalidIdempotencyKey } from '../writes/idempotency-key'
+import type { IdempotencyKey } from '../writes/idempotency-key'
 
 /** Hidden fields of an HTML form post: the token, and where to send the browser after success or failure. */
 const CONTROL_FIELDS = new Set([GATEWAY_FORM_TOKEN_FIELD, '_success', '_back', '_etag', '_idempotency'])
@@ -132,6 +132,6 @@ export function readFormWriteGuards(body: FormBody): { ifMatch?: string, idempot
   const ifMatch = body._etag || undefined
   if (body._idempotency === undefined || body._idempotency === '') return { ifMatch }
   const parsed = idempotencyKeySchema.safeParse(body._idempotency)
-  if (!parsed.success) throw createError({ statusCode: 400, statusMessage: 'Invalid idempotency key', data: { code: 'INVALID_IDEMPOTENCY_KEY' } })
+  if (!parsed.success) throw invalidIdempotencyKey()
   return { ifMatch, idempotencyKey: parsed.data }
 }

@@ -1,17 +1,11 @@
-import { createError, getRequestHeader } from 'h3'
+import { createError } from 'h3'
 import type { H3Event } from 'h3'
-import { z } from 'zod'
 import { useGatewayConfig } from '../utils/gateway-config'
 import { useGatewayStorage } from '../utils/gateway-storage'
 import { toCanonicalJson } from '../content/item-etag'
+import type { IdempotencyKey } from './idempotency-key'
 import { getItemLockTtl } from './item-lock'
 import { callStateRedis, getStateRedisKey, runSerialised, sha256Hex, stateStoreUnavailable } from './state-store'
-
-/** An `Idempotency-Key`: 1 to 128 printable ASCII characters (a UUID is the usual choice). */
-export const idempotencyKeySchema = z.string().regex(/^[\x20-\x7E]{1,128}$/)
-
-/** A valid `Idempotency-Key`. */
-export type IdempotencyKey = z.infer<typeof idempotencyKeySchema>
 
 /** What a write answered, as it is replayed: status, JSON body text (`null`: none), and the item's ETag. */
 export interface WriteAnswer {
@@ -42,19 +36,6 @@ async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> 
 
 function fail(statusCode: number, statusMessage: string, code: string): Error {
   return createError({ statusCode, statusMessage, data: { code } })
-}
-
-/**
- * The request's `Idempotency-Key`, validated; `undefined` when it sends none.
- * @param event the request
- * @throws 400 `INVALID_IDEMPOTENCY_KEY` when the header is empty, too long or not printable ASCII
- */
-export function readIdempotencyKey(event: H3Event): IdempotencyKey | undefined {
-  const header = getRequestHeader(event, 'idempotency-key')
-  if (header === undefined) return undefined
-  const parsed = idempotencyKeySchema.safeParse(header)
-  if (!parsed.success) throw fail(400, 'Invalid idempotency key', 'INVALID_IDEMPOTENCY_KEY')
-  return parsed.data
 }
 
 /**

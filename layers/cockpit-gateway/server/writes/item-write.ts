@@ -6,8 +6,10 @@ import type { CockpitWriteAction } from '../utils/cockpit-items'
 import { requireGatewaySession } from '../utils/gateway-session'
 import { getCockpitItemEtag } from '../content/item-etag'
 import { requireCockpitIfMatch } from '../content/if-match'
-import { getWriteFingerprint, readIdempotencyKey, runIdempotentWrite } from './idempotency'
-import type { IdempotencyKey, WriteAnswer } from './idempotency'
+import { getWriteFingerprint, runIdempotentWrite } from './idempotency'
+import type { WriteAnswer } from './idempotency'
+import { readIdempotencyKey } from './idempotency-key'
+import type { IdempotencyKey } from './idempotency-key'
 import { withCockpitItemLock } from './item-lock'
 
 /** One item write as the JSON routes and their form twins describe it. */
