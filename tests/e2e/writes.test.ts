@@ -231,6 +231,33 @@ describe.each([2, 1] as const)('idempotent writes and If-Match against Cockpit v
     })
   })
 
+  describe('HTML form twins', () => {
+    it('store a double-submitted form once (_idempotency) and refuse a stale one (_etag) with ?error=CONFLICT', async () => {
+      const token = (await editor.request('/api/_auth/session')).json().formToken as string
+      const key = newKey()
+      const title = `form-idem-${key}`
+      const form = { _csrf: token, _success: '/posts/{id}/edit', _back: '/posts/new', _idempotency: key, title, published: 'on' }
+      gateway.emulator.clearRequests()
+      const [first, second] = await Promise.all([editor.request('/api/cockpit/form-posts/posts/create', { form }), editor.request('/api/cockpit/form-posts/posts/create', { form })])
+      expect([first.status, second.status]).toEqual([303, 303])
+      expect(second.headers.get('location')).toBe(first.headers.get('location'))
+      expect(gateway.emulator.requests.filter(isUpstreamCreate)).toHaveLength(1)
+      const stored = await storedWithTitle(gateway.emulator, title)
+      expect(stored).toHaveLength(1)
+
+      const id = stored[0]!._id as string
+      const etag = (await editor.request(`/api/cockpit/items/posts/${id}`)).headers.get('etag')!
+      await writeBehindGateway(gateway.emulator, { _id: id, body: 'changed in Cockpit' })
+      const stale = await editor.request(`/api/cockpit/form-posts/posts/${id}/update`, { form: { _csrf: token, _success: '/posts/{id}/edit?saved=1', _back: `/posts/${id}/edit`, _etag: etag, title: 'mine', published: 'on' } })
+      expect(stale.status).toBe(303)
+      expect(new URL(stale.headers.get('location')!, 'http://x').searchParams.get('error')).toBe('CONFLICT')
+      expect((await storedItem(gateway.emulator, id))?.title).toBe(title)
+
+      const badKey = await editor.request('/api/cockpit/form-posts/posts/create', { form: { ...form, _idempotency: 'x'.repeat(129) } })
+      expect(new URL(badKey.headers.get('location')!, 'http://x').searchParams.get('error')).toBe('INVALID_IDEMPOTENCY_KEY')
+    })
+  })
+
   describe('ETag and If-Match', () => {
     it('gives single-item reads an ETag that changes with every stored change, even within a second', async () => {
       const id = seed.posts.second.id

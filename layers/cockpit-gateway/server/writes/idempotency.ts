@@ -147,11 +147,13 @@ export async function runIdempotentWrite(
 }
 
 async function runClaimed(recordKey: string, scope: { fingerprint: string, create: boolean }, ttl: number, write: () => Promise<WriteAnswer>): Promise<WriteAnswer> {
-  const task = write()
-  const settled = task.then(() => {}, () => {})
-  running.set(recordKey, settled)
+  // Settles once the record says how the write ended, so a waiter that wakes up finds the answer.
+  let recorded!: () => void
+  running.set(recordKey, new Promise<void>((resolve) => {
+    recorded = resolve
+  }))
   try {
-    const answer = await task
+    const answer = await write()
     // Kept even when the client has gone: its retry must find it. Should the store fail here, the record
     // stays "running" and becomes unknown after its lease: never a second write.
     await putRecord(recordKey, { state: 'done', fingerprint: scope.fingerprint, expiresAt: Date.now() + ttl * 1000, ...answer }, ttl).catch(() => {})
@@ -167,5 +169,6 @@ async function runClaimed(recordKey: string, scope: { fingerprint: string, creat
   }
   finally {
     running.delete(recordKey)
+    recorded()
   }
 }
