@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+import Redis from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { SEED_V1, SEED_V2 } from '../../emulator/index'
 import type { RecordedRequest, RunningEmulator } from '../../emulator/index'
@@ -153,6 +155,31 @@ describe.each([2, 1] as const)('idempotent writes and If-Match against Cockpit v
       expect(answers.map(a => a.status)).toEqual(Array.from({ length: 20 }, () => 201))
       expect(new Set(answers.map(a => a.json()._id)).size).toBe(1)
       expect(shared[0].emulator.requests.filter(isUpstreamCreate)).toHaveLength(1)
+      expect(await storedWithTitle(shared[0].emulator, title)).toHaveLength(1)
+    })
+
+    it('still replays on the instance that ran the write when the store lost the record', async () => {
+      const browser = new TestBrowser(shared[0])
+      await browser.login('editor', 'editor-pass-123')
+      const userId = (await browser.request('/api/_auth/session')).json().user.id as string
+      const key = newKey()
+      const title = `idem-lost-${key}`
+      const send = () => browser.request('/api/cockpit/items/posts', { json: { title, published: true }, headers: { 'idempotency-key': key } })
+      expect((await send()).status).toBe(201)
+      const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 })
+      try {
+        // As a Redis restart without persistence would: the record is gone from the store.
+        const recordKey = `cockpit-gateway:state:idempotency:${createHash('sha256').update(`${userId}\n${key}`).digest('hex')}`
+        expect(await redis.del(recordKey)).toBe(1)
+      }
+      finally {
+        redis.disconnect()
+      }
+      shared[0].emulator.clearRequests()
+      const again = await send()
+      expect(again.status).toBe(201)
+      expect(again.headers.get('idempotent-replayed')).toBe('true')
+      expect(shared[0].emulator.requests.filter(isUpstreamCreate)).toHaveLength(0)
       expect(await storedWithTitle(shared[0].emulator, title)).toHaveLength(1)
     })
 

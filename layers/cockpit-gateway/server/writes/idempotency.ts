@@ -1,4 +1,5 @@
 import { createError } from 'h3'
+import { LRUCache } from 'lru-cache'
 import type { H3Event } from 'h3'
 import { useGatewayConfig } from '../utils/gateway-config'
 import { useGatewayStorage } from '../utils/gateway-storage'
@@ -89,6 +90,20 @@ function putRecord(key: string, record: IdempotencyRecord | null, ttl: number): 
 // Writes running in this process by record key: a duplicate arriving here waits on it instead of polling.
 const running = new Map<string, Promise<unknown>>()
 
+// How the writes this instance ran ended, kept in memory too (bounded): should the store lose its data (a
+// Redis restart without persistence, an eviction), a retry reaching this instance still finds its record
+// instead of running the write a second time.
+const finished = new LRUCache<string, Exclude<IdempotencyRecord, { state: 'running' }>>({
+  max: 10_000,
+  maxSize: 8 * 1024 * 1024,
+  sizeCalculation: record => 256 + (record.state === 'done' ? record.body?.length ?? 0 : 0),
+})
+
+function getFinished(key: string, now: number): IdempotencyRecord | undefined {
+  const record = finished.get(key)
+  return record && record.expiresAt > now ? record : undefined
+}
+
 function replay(record: Extract<IdempotencyRecord, { state: 'done' }>): WriteAnswer & { replayed: true } {
   return { status: record.status, body: record.body, etag: record.etag, replayed: true }
 }
@@ -127,9 +142,9 @@ export async function runIdempotentWrite(
   const { fingerprint } = scope
   for (let pause = 10; ; pause = Math.min(pause * 2, 250)) {
     const now = Date.now()
-    let claimed: true | IdempotencyRecord | null
+    let claimed: true | IdempotencyRecord | null | undefined = getFinished(recordKey, now)
     try {
-      claimed = await claim(recordKey, { state: 'running', fingerprint, until: now + lease, expiresAt: now + ttl * 1000 }, ttl)
+      claimed ??= await claim(recordKey, { state: 'running', fingerprint, until: now + lease, expiresAt: now + ttl * 1000 }, ttl)
     }
     catch {
       throw stateStoreUnavailable()
@@ -156,7 +171,9 @@ async function runClaimed(recordKey: string, scope: { fingerprint: string, creat
     const answer = await write()
     // Kept even when the client has gone: its retry must find it. Should the store fail here, the record
     // stays "running" and becomes unknown after its lease: never a second write.
-    await putRecord(recordKey, { state: 'done', fingerprint: scope.fingerprint, expiresAt: Date.now() + ttl * 1000, ...answer }, ttl).catch(() => {})
+    const record = { state: 'done' as const, fingerprint: scope.fingerprint, expiresAt: Date.now() + ttl * 1000, ...answer }
+    finished.set(recordKey, record)
+    await putRecord(recordKey, record, ttl).catch(() => {})
     return answer
   }
   catch (error) {
@@ -164,6 +181,7 @@ async function runClaimed(recordKey: string, scope: { fingerprint: string, creat
     const code = (error as { data?: { code?: unknown } }).data?.code
     const knownNotWritten = (typeof status === 'number' && status < 500) || (typeof code === 'string' && KNOWN_NOT_WRITTEN.has(code))
     const next = knownNotWritten || !scope.create ? null : { state: 'unknown' as const, fingerprint: scope.fingerprint, expiresAt: Date.now() + ttl * 1000 }
+    if (next) finished.set(recordKey, next)
     await putRecord(recordKey, next, ttl).catch(() => {})
     throw error
   }
