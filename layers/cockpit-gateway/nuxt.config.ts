@@ -125,6 +125,10 @@ export default defineNuxtConfig({
         /** How often, ms (at most 1000), an instance re-reads a model's cache generation from a shared store: an invalidation by another instance shows within this bound (this instance's own at once). */
         invalidationCheckInterval: 1000,
       },
+      writes: {
+        /** Seconds an `Idempotency-Key` is remembered per user, with the answer it got (`NUXT_COCKPIT_GATEWAY_WRITES_IDEMPOTENCY_TTL`, 1 to 604800). */
+        idempotencyTtl: 24 * 60 * 60,
+      },
       limits: {
         /** Default page size of list reads. */
         defaultListLimit: 20,

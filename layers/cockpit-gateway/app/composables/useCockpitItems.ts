@@ -53,13 +53,22 @@ export function useCockpitItems<M extends CockpitModel>(model: M, query: MaybeRe
 }
 
 /**
- * Reads one item through the gateway, typed from the model's schema.
+ * Reads one item through the gateway, typed from the model's schema. `etag` is the item's ETag as read
+ * (kept from server rendering to the browser), for `useCockpitMutation`'s `ifMatch`.
  * @param model the declared model
  * @param id reactive item id
+ * @example const { data: post, etag, refresh } = await useCockpitItem(posts, id)
  */
 export function useCockpitItem<M extends CockpitModel>(model: M, id: MaybeRefOrGetter<string>) {
   const routes = useCockpitRoutes()
-  return useFetch<CockpitModelItem<M>, CockpitReadError>(() => routes.item(model.name, toValue(id)), {
+  const etag = useState<string | null>(`cockpit:${model.name}:item-etag:${toValue(id)}`, () => null)
+  const request = useFetch<CockpitModelItem<M>, CockpitReadError>(() => routes.item(model.name, toValue(id)), {
     key: computed(() => `cockpit:${model.name}:item:${toValue(id)}`),
+    onResponse({ response }) {
+      if (response.ok) etag.value = response.headers.get('etag')
+    },
   })
+  // Both the awaited result and the pending one carry `etag`, as useFetch's own refs do.
+  const withEtag = request.then(result => Object.assign(result, { etag }))
+  return Object.assign(withEtag, request, { etag }) as typeof withEtag & Awaited<typeof withEtag>
 }

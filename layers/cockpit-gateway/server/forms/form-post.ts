@@ -6,9 +6,11 @@ import { traceGatewayRefusal } from '../audit/request-trace'
 import { getGatewayBodyKind, readGatewayBody } from '../utils/gateway-body'
 import { GATEWAY_FORM_TOKEN_FIELD } from '../utils/gateway-form-token'
 import { getSafeRedirectPath } from '../utils/gateway-login'
+import { idempotencyKeySchema, invalidIdempotencyKey } from '../writes/idempotency-key'
+import type { IdempotencyKey } from '../writes/idempotency-key'
 
 /** Hidden fields of an HTML form post: the token, and where to send the browser after success or failure. */
-const CONTROL_FIELDS = new Set([GATEWAY_FORM_TOKEN_FIELD, '_success', '_back'])
+const CONTROL_FIELDS = new Set([GATEWAY_FORM_TOKEN_FIELD, '_success', '_back', '_etag', '_idempotency'])
 
 /** Longest value kept in the `?error=` redirect back to a form; longer ones are listed in `lost` instead. */
 const MAX_KEPT_VALUE = 2000
@@ -119,4 +121,19 @@ export function sendFormFailure(event: H3Event, body: FormBody, error: unknown, 
 export function isFormPostFailure(error: unknown): boolean {
   const data = (error as { data?: { code?: unknown } } | null)?.data
   return typeof data?.code === 'string'
+}
+
+/**
+ * The write guarantees a form can carry in hidden fields, since it cannot send headers: `_etag` (the
+ * `If-Match` of an update or delete: the ETag of the item the form was rendered from) and `_idempotency`
+ * (an `Idempotency-Key` rendered with the form, so a double submit or a resubmitted page runs once).
+ * @param body the form body
+ * @throws 400 `INVALID_IDEMPOTENCY_KEY` when `_idempotency` is not a valid key
+ */
+export function readFormWriteGuards(body: FormBody): { ifMatch?: string, idempotencyKey?: IdempotencyKey } {
+  const ifMatch = body._etag || undefined
+  if (body._idempotency === undefined || body._idempotency === '') return { ifMatch }
+  const parsed = idempotencyKeySchema.safeParse(body._idempotency)
+  if (!parsed.success) throw invalidIdempotencyKey()
+  return { ifMatch, idempotencyKey: parsed.data }
 }

@@ -110,6 +110,9 @@ const gatewayConfigSchema = z.object({
     staleMaxAge: z.coerce.number().int().nonnegative(),
     invalidationCheckInterval: z.coerce.number().int().min(0).max(1000),
   }),
+  writes: z.object({
+    idempotencyTtl: z.coerce.number().int().min(1).max(7 * 24 * 60 * 60),
+  }),
   limits: z.object({
     defaultListLimit: z.coerce.number().int().positive(),
     maxListLimit: z.coerce.number().int().positive(),

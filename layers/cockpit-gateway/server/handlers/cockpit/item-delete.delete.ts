@@ -1,8 +1,7 @@
 import { itemParamsSchema } from '../../../shared/types/cockpit-params'
+import { sendCockpitItemWrite } from '../../writes/item-write'
 
 export default defineEventHandler(async (event) => {
   const { model, id } = readGatewayParams(event, itemParamsSchema)
-  await deleteCockpitItem(event, requireCockpitModel(model), id)
-  setResponseStatus(event, 204)
-  return null
+  return sendCockpitItemWrite(event, requireCockpitModel(model), { action: 'delete', id })
 })

@@ -1,6 +1,7 @@
 import { itemParamsSchema } from '../../../shared/types/cockpit-params'
+import { sendCockpitItem } from '../../content/item-read'
 
 export default defineEventHandler(async (event) => {
   const { model, id } = readGatewayParams(event, itemParamsSchema)
-  return serveCockpitItem(event, requireCockpitModel(model), id)
+  return sendCockpitItem(event, requireCockpitModel(model), id)
 })

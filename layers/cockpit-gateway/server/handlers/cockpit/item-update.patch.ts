@@ -1,9 +1,10 @@
 import { z } from 'zod'
 import { itemParamsSchema } from '../../../shared/types/cockpit-params'
+import { sendCockpitItemWrite } from '../../writes/item-write'
 
 export default defineEventHandler(async (event) => {
   const { model, id } = readGatewayParams(event, itemParamsSchema)
   const declared = requireCockpitModel(model)
   const { data } = await readGatewayBody(event, z.record(z.string(), z.unknown()), { invalidStatus: 422 })
-  return updateCockpitItem(event, declared, id, data)
+  return sendCockpitItemWrite(event, declared, { action: 'update', id, body: data })
 })

@@ -1,11 +1,10 @@
 import { z } from 'zod'
 import { modelParamsSchema } from '../../../shared/types/cockpit-params'
+import { sendCockpitItemWrite } from '../../writes/item-write'
 
 export default defineEventHandler(async (event) => {
   const { model } = readGatewayParams(event, modelParamsSchema)
   const declared = requireCockpitModel(model)
   const { data } = await readGatewayBody(event, z.record(z.string(), z.unknown()), { invalidStatus: 422 })
-  const item = await createCockpitItem(event, declared, data)
-  setResponseStatus(event, 201)
-  return item
+  return sendCockpitItemWrite(event, declared, { action: 'create', body: data })
 })

@@ -1,5 +1,6 @@
 import { modelParamsSchema } from '../../../shared/types/cockpit-params'
-import { coerceFormFields, isFormPostFailure, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+import { coerceFormFields, isFormPostFailure, readFormWriteGuards, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+import { runCockpitItemWrite } from '../../writes/item-write'
 
 /**
  * `POST {prefix}/form-posts/:model/create`: the HTML form twin of `POST items/:model`, for browsers without
@@ -11,8 +12,8 @@ export default defineEventHandler(async (event) => {
   const body = await readGatewayFormBody(event)
   try {
     await requireGatewayFormToken(event, body[GATEWAY_FORM_TOKEN_FIELD])
-    const item = await createCockpitItem(event, declared, coerceFormFields(declared, body))
-    return sendFormSuccess(event, body, '/', item._id)
+    const answer = await runCockpitItemWrite(event, declared, { action: 'create', body: coerceFormFields(declared, body), ...readFormWriteGuards(body) })
+    return sendFormSuccess(event, body, '/', (JSON.parse(answer.body!) as { _id: string })._id)
   }
   catch (error) {
     if (!isFormPostFailure(error)) throw error

@@ -1,5 +1,6 @@
 import { itemParamsSchema } from '../../../shared/types/cockpit-params'
-import { isFormPostFailure, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+import { isFormPostFailure, readFormWriteGuards, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+import { runCockpitItemWrite } from '../../writes/item-write'
 
 /**
  * `POST {prefix}/form-posts/:model/:id/delete`: the HTML form twin of `DELETE items/:model/:id`. Same-origin
@@ -11,7 +12,7 @@ export default defineEventHandler(async (event) => {
   const body = await readGatewayFormBody(event)
   try {
     await requireGatewayFormToken(event, body[GATEWAY_FORM_TOKEN_FIELD])
-    await deleteCockpitItem(event, declared, id)
+    await runCockpitItemWrite(event, declared, { action: 'delete', id, ...readFormWriteGuards(body) })
     return sendFormSuccess(event, body, '/')
   }
   catch (error) {

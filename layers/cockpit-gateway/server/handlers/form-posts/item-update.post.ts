@@ -1,5 +1,6 @@
 import { itemParamsSchema } from '../../../shared/types/cockpit-params'
-import { coerceFormFields, isFormPostFailure, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+import { coerceFormFields, isFormPostFailure, readFormWriteGuards, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+import { runCockpitItemWrite } from '../../writes/item-write'
 
 /**
  * `POST {prefix}/form-posts/:model/:id/update`: the HTML form twin of `PATCH items/:model/:id`. Same-origin
@@ -11,8 +12,8 @@ export default defineEventHandler(async (event) => {
   const body = await readGatewayFormBody(event)
   try {
     await requireGatewayFormToken(event, body[GATEWAY_FORM_TOKEN_FIELD])
-    const item = await updateCockpitItem(event, declared, id, coerceFormFields(declared, body))
-    return sendFormSuccess(event, body, '/', item._id)
+    await runCockpitItemWrite(event, declared, { action: 'update', id, body: coerceFormFields(declared, body), ...readFormWriteGuards(body) })
+    return sendFormSuccess(event, body, '/', id)
   }
   catch (error) {
     if (!isFormPostFailure(error)) throw error
