@@ -1,18 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
 import type { CockpitItem } from '../utils/cockpit-types'
-
-// What a single-item read hands out (`toPublicItem` in cockpit-items): the model's fields and these. The
-// ETag covers exactly that, so an edit of any visible field, by the gateway or in Cockpit, changes it.
-const SYSTEM_FIELDS = ['_id', '_created', '_modified'] as const
-
-const fieldsByModel = new WeakMap<CockpitModel, string[]>()
-
-function publicFields(model: CockpitModel): string[] {
-  let fields = fieldsByModel.get(model)
-  if (!fields) fieldsByModel.set(model, fields = [...Object.keys(model.schema.shape), ...SYSTEM_FIELDS, ...(model.publish.length ? ['_state'] : [])])
-  return fields
-}
+import { getCockpitPublicFields } from './public-fields'
 
 /**
  * JSON with object keys sorted at every level (undefined members left out): one text per value, whatever
@@ -56,7 +45,7 @@ async function etagOfCanonical(text: string): Promise<string> {
  */
 export function getCockpitItemEtag(model: CockpitModel, item: CockpitItem): Promise<string> {
   const picked: Record<string, unknown> = {}
-  for (const field of publicFields(model)) {
+  for (const field of getCockpitPublicFields(model)) {
     if (item[field] !== undefined) picked[field] = item[field]
   }
   return etagOfCanonical(toCanonicalJson(picked))

@@ -12,6 +12,7 @@ import { getCockpitItemOwner, removeCockpitItemOwner, setCockpitItemOwner } from
 import { getCockpitWriteKey, useCockpitClient } from './cockpit'
 import { getGatewayClientIp } from './client-ip'
 import { toGatewayIssues } from './gateway-body'
+import { toPublicCockpitItem } from '../content/public-fields'
 import { useGatewayConfig } from './gateway-config'
 import type { GatewayConfig } from './gateway-config'
 import { requireRateLimit } from './gateway-rate-limit'
@@ -19,8 +20,6 @@ import { getGatewaySession, requireGatewaySession } from './gateway-session'
 
 /** Write actions of a model policy. */
 export type CockpitWriteAction = 'create' | 'update' | 'delete'
-
-const SYSTEM_FIELDS_OUT = ['_id', '_created', '_modified'] as const
 
 function forbidden(code: 'FORBIDDEN' | 'NOT_OWNER'): never {
   throw createError({ statusCode: 403, statusMessage: code === 'NOT_OWNER' ? 'Not the owner' : 'Forbidden', data: { code } })
@@ -37,24 +36,6 @@ async function upstream<T>(call: Promise<T>): Promise<T> {
   catch (error) {
     throw isCockpitError(error) ? cockpitErrorToH3(error) : error
   }
-}
-
-// Per model, worked out once: which fields leave the gateway.
-const publicFieldsByModel = new WeakMap<CockpitModel, string[]>()
-
-function publicFields(model: CockpitModel): string[] {
-  let fields = publicFieldsByModel.get(model)
-  if (!fields) publicFieldsByModel.set(model, fields = [...Object.keys(model.schema.shape), ...SYSTEM_FIELDS_OUT, ...(model.publish.length ? ['_state'] : [])])
-  return fields
-}
-
-/** Only the model's own fields and a few system fields leave the gateway (no `_cby`, `_by`, internals). */
-function toPublicItem(model: CockpitModel, item: CockpitItem): CockpitItem {
-  const out: Record<string, unknown> = {}
-  for (const field of publicFields(model)) {
-    if (item[field] !== undefined) out[field] = item[field]
-  }
-  return out as CockpitItem
 }
 
 /** Whether a user may write the model at all (any role-based write); such users read past `publicFilter`, uncached. */
@@ -140,7 +121,7 @@ export async function serveCockpitItemList(event: H3Event, model: CockpitModel):
   await countRead(event, user)
   const read = async (listQuery: CockpitListQuery) => {
     const list = await upstream(useCockpitClient(event).list(model.name, listQuery, { key: config.cockpit.readKey }))
-    return JSON.stringify({ items: list.items.map(item => toPublicItem(model, item)), total: list.total })
+    return JSON.stringify({ items: list.items.map(item => toPublicCockpitItem(model, item)), total: list.total })
   }
   if (model.read !== 'public' || isWriter(model, user)) {
     setResponseHeader(event, 'cache-control', 'private, no-store')
@@ -170,7 +151,7 @@ export async function serveCockpitItem(event: H3Event, model: CockpitModel, id: 
   const read = async (publicOnly: boolean) => {
     const item = await upstream(useCockpitClient(event).get(model.name, id, options))
     if (!item) return 'null'
-    const visible = toPublicItem(model, item)
+    const visible = toPublicCockpitItem(model, item)
     return publicOnly && !matchesPublicFilter(model, visible) ? 'null' : JSON.stringify(project(visible))
   }
   let body: string
@@ -251,7 +232,7 @@ export async function createCockpitItem(event: H3Event, model: CockpitModel, bod
   const item = await upstream(useCockpitClient(event).create(model.name, data, { key: getCockpitWriteKey(config, user.role) }))
   await setCockpitItemOwner(model, item._id, user.id)
   await invalidateCockpitModelCache(model.name)
-  return toPublicItem(model, item)
+  return toPublicCockpitItem(model, item)
 }
 
 /**
@@ -269,7 +250,7 @@ export async function updateCockpitItem(event: H3Event, model: CockpitModel, id:
   await requireRateLimit(event, 'write', `user:${user.id}`)
   const item = await upstream(useCockpitClient(event).update(model.name, id, data, { key: getCockpitWriteKey(config, user.role) }))
   await invalidateCockpitModelCache(model.name)
-  return toPublicItem(model, item)
+  return toPublicCockpitItem(model, item)
 }
 
 /**
