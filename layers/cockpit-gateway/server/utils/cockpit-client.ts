@@ -1,5 +1,7 @@
+import { getCockpitV1Asset, getCockpitV1Image, getCockpitV2Asset, getCockpitV2Image } from '../cockpit/assets'
+import { getCockpitV1Singleton, getCockpitV2Singleton, updateCockpitV1Singleton, updateCockpitV2Singleton } from '../cockpit/singletons'
 import { createCockpitHttp } from './cockpit-http'
-import type { CockpitAdapter, CockpitClientOptions } from './cockpit-types'
+import type { CockpitAdapter, CockpitClientOptions, CockpitContentExtras } from './cockpit-types'
 import { createCockpitV1Adapter } from './cockpit-v1'
 import { createCockpitV2Adapter } from './cockpit-v2'
 
@@ -29,7 +31,21 @@ import { createCockpitV2Adapter } from './cockpit-v2'
 export function createCockpitClient(options: CockpitClientOptions): CockpitAdapter {
   const http = createCockpitHttp(options)
   const version = options.version ?? 2
-  if (version === 2) return createCockpitV2Adapter(http)
-  if (version === 1) return createCockpitV1Adapter(http, options.authKey)
+  if (version === 2) {
+    return Object.assign(createCockpitV2Adapter(http), {
+      getSingleton: (name, callOptions) => getCockpitV2Singleton(http, name, callOptions),
+      updateSingleton: (name, data, callOptions) => updateCockpitV2Singleton(http, name, data, callOptions),
+      getAsset: (id, callOptions) => getCockpitV2Asset(http, id, callOptions),
+      getImage: (id, transform, callOptions) => getCockpitV2Image(http, id, transform, callOptions),
+    } satisfies CockpitContentExtras)
+  }
+  if (version === 1) {
+    return Object.assign(createCockpitV1Adapter(http, options.authKey), {
+      getSingleton: (name, callOptions) => getCockpitV1Singleton(http, name, callOptions),
+      updateSingleton: () => updateCockpitV1Singleton(),
+      getAsset: (id, callOptions) => getCockpitV1Asset(http, id, callOptions),
+      getImage: (id, transform, callOptions) => getCockpitV1Image(http, id, transform, callOptions),
+    } satisfies CockpitContentExtras)
+  }
   throw new TypeError('Unsupported Cockpit version')
 }

@@ -16,6 +16,7 @@ export const COCKPIT_ERROR_CODES = [
   'UPSTREAM_TIMEOUT',
   'UPSTREAM_ERROR',
   'MISSING_KEY',
+  'NOT_SUPPORTED',
 ] as const
 
 /** One of {@link COCKPIT_ERROR_CODES}. */
@@ -32,6 +33,7 @@ const STATUS_BY_CODE: Record<CockpitErrorCode, [number, string]> = {
   UPSTREAM_TIMEOUT: [504, 'Upstream timeout'],
   UPSTREAM_ERROR: [502, 'Upstream error'],
   MISSING_KEY: [500, 'Gateway misconfigured'],
+  NOT_SUPPORTED: [501, 'Not supported by this Cockpit version'],
 }
 
 /**

@@ -35,6 +35,10 @@ export interface CockpitHttpRequest {
   operation: string
   /** Model the call is about, handed to the hooks. @default undefined */
   model?: string
+  /** Read the body as bytes (`bytes` of the response; `text` is then empty), e.g. an image. @default false */
+  binary?: boolean
+  /** A lower cap than the client's `maxResponseBytes` for this call's body. @default the client's */
+  maxBytes?: number
   /** One retry, after a random 0..retryDelay ms pause, on a network error, 502 or 503. Only for idempotent reads. @default false */
   retry?: boolean
 }
@@ -44,6 +48,8 @@ export interface CockpitHttpResponse {
   status: number
   headers: Headers
   text: string
+  /** The body, for a `binary` request only. */
+  bytes?: Uint8Array
 }
 
 /** Sends one upstream call; rejects only with a {@link CockpitError}, or with a hook's own error. */
@@ -116,6 +122,10 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
       // keeps about 8 KB per call alive for such a signal that never fires (RSS grew without end in the bench).
       const response = await Promise.race([doFetch(url, { method, headers, body, signal: AbortSignal.timeout(timeout), redirect: 'manual' }), aborted])
       status = response.status
+      if (request.binary) {
+        const bytes = await Promise.race([readCockpitBytes(response, Math.min(maxBytes, request.maxBytes ?? maxBytes)), aborted])
+        return { status, headers: response.headers, text: '', bytes }
+      }
       const text = await Promise.race([readCockpitBody(response, maxBytes), aborted])
       return { status, headers: response.headers, text }
     }
@@ -201,6 +211,40 @@ export async function readCockpitBody(response: Response, maxBytes: number): Pro
     text += decoder.decode(value, { stream: true })
   }
   return text + decoder.decode()
+}
+
+/**
+ * Reads a body as bytes, giving up past `maxBytes` (like {@link readCockpitBody}).
+ * @param response the fetch response
+ * @param maxBytes the cap
+ * @throws CockpitError `UPSTREAM_ERROR` when the body is larger
+ */
+export async function readCockpitBytes(response: Response, maxBytes: number): Promise<Uint8Array> {
+  if (Number(response.headers.get('content-length')) > maxBytes || !response.body) {
+    await response.body?.cancel().catch(() => {})
+    if (!response.body) return new Uint8Array(0)
+    throw new CockpitError('UPSTREAM_ERROR', response.status)
+  }
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {})
+      throw new CockpitError('UPSTREAM_ERROR', response.status)
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
 }
 
 /**
