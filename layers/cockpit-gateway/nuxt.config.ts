@@ -23,6 +23,8 @@ export default defineNuxtConfig({
       roleKeys: {} as Record<string, string>,
       /** v1 only: a key that may call `/api/cockpit/authUser` (`NUXT_COCKPIT_AUTH_KEY`). */
       authKey: '',
+      /** Key for image and asset reads (`NUXT_COCKPIT_ASSET_KEY`); empty = the read key. v1 needs an account key here (its special keys never reach `/api/cockpit/*`). */
+      assetKey: '',
       /** Per upstream call, ms (`NUXT_COCKPIT_TIMEOUT`). */
       timeout: 5000,
     },
@@ -80,6 +82,20 @@ export default defineNuxtConfig({
         staleMaxAge: 24 * 60 * 60,
         /** How often, ms (at most 1000), an instance re-reads a model's cache generation from a shared store: an invalidation by another instance shows within this bound (this instance's own at once). */
         invalidationCheckInterval: 1000,
+      },
+      images: {
+        /** Widths `w` a client may ask of `GET {prefix}/images/:id`, px (`NUXT_COCKPIT_GATEWAY_IMAGES_WIDTHS`, JSON). Any other width: 400 `IMAGE_OPTIONS_NOT_ALLOWED`. */
+        widths: [32, 64, 160, 320, 480, 640, 960, 1280, 1920] as number[],
+        /** Heights `h` a client may ask for, px (`NUXT_COCKPIT_GATEWAY_IMAGES_HEIGHTS`, JSON). */
+        heights: [32, 64, 160, 320, 480, 640, 960, 1280, 1920] as number[],
+        /** Qualities `q` a client may ask for (`NUXT_COCKPIT_GATEWAY_IMAGES_QUALITIES`, JSON); without `q` Cockpit's default applies. */
+        qualities: [60, 80, 90] as number[],
+        /** Output formats `format` (`png`, `jpeg`, `webp`, `gif`, `avif`) (`NUXT_COCKPIT_GATEWAY_IMAGES_FORMATS`, JSON); without `format` the source's format. */
+        formats: ['png', 'jpeg', 'webp'] as string[],
+        /** Resize modes `fit` (Cockpit's `m`: `thumbnail`, `bestFit`, `resize`, `fitToWidth`, `fitToHeight`) (`NUXT_COCKPIT_GATEWAY_IMAGES_FITS`, JSON). */
+        fits: ['thumbnail', 'bestFit', 'fitToWidth', 'fitToHeight'] as string[],
+        /** Largest image the gateway fetches and caches, bytes (`NUXT_COCKPIT_GATEWAY_IMAGES_MAX_BYTES`). */
+        maxBytes: 5 * 1024 * 1024,
       },
       limits: {
         /** Default page size of list reads. */

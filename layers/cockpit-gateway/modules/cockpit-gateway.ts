@@ -42,6 +42,11 @@ export default defineNuxtModule<CockpitGatewayModuleOptions>({
     addServerHandler({ route: `${prefix}/items/:model/:id`, method: 'patch', handler: handler('cockpit/item-update.patch') })
     addServerHandler({ route: `${prefix}/items/:model/:id`, method: 'delete', handler: handler('cockpit/item-delete.delete') })
     addServerHandler({ route: `${prefix}/webhook`, method: 'post', handler: handler('cockpit/webhook.post') })
+    addServerHandler({ route: `${prefix}/singletons/:name`, method: 'get', handler: handler('cockpit/singleton-get.get') })
+    addServerHandler({ route: `${prefix}/singletons/:name`, method: 'patch', handler: handler('cockpit/singleton-update.patch') })
+    addServerHandler({ route: `${prefix}/images/:id`, method: 'get', handler: handler('cockpit/image-get.get') })
+    addServerHandler({ route: `${prefix}/assets/:id`, method: 'get', handler: handler('cockpit/asset-get.get') })
+    addServerHandler({ route: `${prefix}/assets`, method: 'post', handler: handler('cockpit/assets-upload.post') })
     // HTML form twins of the writes (no JavaScript): a path of their own, so no item id can shadow them.
     addServerHandler({ route: `${prefix}/form-posts/:model/create`, method: 'post', handler: handler('form-posts/item-create.post') })
     addServerHandler({ route: `${prefix}/form-posts/:model/:id/update`, method: 'post', handler: handler('form-posts/item-update.post') })

@@ -37,6 +37,18 @@ const localUserSchema = z.object({
   passwordHash: z.string().min(1),
 })
 
+const positiveIntList = jsonish(z.array(z.coerce.number().int().positive().max(10_000)).max(64))
+
+/** The image route's allow-lists: only these option values ever reach Cockpit's image API. */
+const imagesConfigSchema = z.object({
+  widths: positiveIntList,
+  heights: positiveIntList,
+  qualities: jsonish(z.array(z.coerce.number().int().min(1).max(100)).max(16)),
+  formats: jsonish(z.array(z.enum(['png', 'jpeg', 'webp', 'gif', 'avif'])).max(5)),
+  fits: jsonish(z.array(z.enum(['thumbnail', 'bestFit', 'resize', 'fitToWidth', 'fitToHeight'])).max(5)),
+  maxBytes: z.coerce.number().int().positive(),
+})
+
 const gatewayConfigSchema = z.object({
   cockpit: z.object({
     url: z.string(),
@@ -45,6 +57,7 @@ const gatewayConfigSchema = z.object({
     writeKey: z.string(),
     roleKeys: jsonish(z.record(z.string(), z.string()).default({})),
     authKey: z.string(),
+    assetKey: z.string().default(''),
     timeout: z.coerce.number().int().positive(),
   }),
   siteOrigins: z.preprocess(
@@ -86,6 +99,7 @@ const gatewayConfigSchema = z.object({
     staleMaxAge: z.coerce.number().int().nonnegative(),
     invalidationCheckInterval: z.coerce.number().int().min(0).max(1000),
   }),
+  images: imagesConfigSchema,
   limits: z.object({
     defaultListLimit: z.coerce.number().int().positive(),
     maxListLimit: z.coerce.number().int().positive(),
