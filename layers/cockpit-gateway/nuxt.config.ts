@@ -83,17 +83,18 @@ export default defineNuxtConfig({
         /** How often, ms (at most 1000), an instance re-reads a model's cache generation from a shared store: an invalidation by another instance shows within this bound (this instance's own at once). */
         invalidationCheckInterval: 1000,
       },
+      // Comma-separated strings (or JSON arrays from env), not arrays: layers' defaults are merged with defu, which concatenates arrays.
       images: {
-        /** Widths `w` a client may ask of `GET {prefix}/images/:id`, px (`NUXT_COCKPIT_GATEWAY_IMAGES_WIDTHS`, JSON). Any other width: 400 `IMAGE_OPTIONS_NOT_ALLOWED`. */
-        widths: [32, 64, 160, 320, 480, 640, 960, 1280, 1920] as number[],
-        /** Heights `h` a client may ask for, px (`NUXT_COCKPIT_GATEWAY_IMAGES_HEIGHTS`, JSON). */
-        heights: [32, 64, 160, 320, 480, 640, 960, 1280, 1920] as number[],
-        /** Qualities `q` a client may ask for (`NUXT_COCKPIT_GATEWAY_IMAGES_QUALITIES`, JSON); without `q` Cockpit's default applies. */
-        qualities: [60, 80, 90] as number[],
-        /** Output formats `format` (`png`, `jpeg`, `webp`, `gif`, `avif`) (`NUXT_COCKPIT_GATEWAY_IMAGES_FORMATS`, JSON); without `format` the source's format. */
-        formats: ['png', 'jpeg', 'webp'] as string[],
-        /** Resize modes `fit` (Cockpit's `m`: `thumbnail`, `bestFit`, `resize`, `fitToWidth`, `fitToHeight`) (`NUXT_COCKPIT_GATEWAY_IMAGES_FITS`, JSON). */
-        fits: ['thumbnail', 'bestFit', 'fitToWidth', 'fitToHeight'] as string[],
+        /** Widths `w` a client may ask of `GET {prefix}/images/:id`, px (`NUXT_COCKPIT_GATEWAY_IMAGES_WIDTHS`, comma-separated). Any other width: 400 `IMAGE_OPTIONS_NOT_ALLOWED`. */
+        widths: '32,64,160,320,480,640,960,1280,1920',
+        /** Heights `h` a client may ask for, px (`NUXT_COCKPIT_GATEWAY_IMAGES_HEIGHTS`). */
+        heights: '32,64,160,320,480,640,960,1280,1920',
+        /** Qualities `q` a client may ask for (`NUXT_COCKPIT_GATEWAY_IMAGES_QUALITIES`); without `q` Cockpit's default applies. */
+        qualities: '60,80,90',
+        /** Output formats `format` (`png`, `jpeg`, `webp`, `gif`, `avif`) (`NUXT_COCKPIT_GATEWAY_IMAGES_FORMATS`); without `format` the source's format. */
+        formats: 'png,jpeg,webp',
+        /** Resize modes `fit` (Cockpit's `m`: `thumbnail`, `bestFit`, `resize`, `fitToWidth`, `fitToHeight`) (`NUXT_COCKPIT_GATEWAY_IMAGES_FITS`). */
+        fits: 'thumbnail,bestFit,fitToWidth,fitToHeight',
         /** Largest image the gateway fetches and caches, bytes (`NUXT_COCKPIT_GATEWAY_IMAGES_MAX_BYTES`). */
         maxBytes: 5 * 1024 * 1024,
       },

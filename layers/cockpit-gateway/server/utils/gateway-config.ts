@@ -37,15 +37,21 @@ const localUserSchema = z.object({
   passwordHash: z.string().min(1),
 })
 
-const positiveIntList = jsonish(z.array(z.coerce.number().int().positive().max(10_000)).max(64))
+/** A list from config: an array, a JSON array, or a comma-separated string (env vars); duplicates dropped. */
+const list = <T extends z.ZodType>(item: T, max: number) => z.preprocess((value) => {
+  const items = typeof value === 'string'
+    ? (value.trim().startsWith('[') ? JSON.parse(value) as unknown : value.split(',').map(entry => entry.trim()).filter(Boolean))
+    : typeof value === 'number' ? [value] : value
+  return Array.isArray(items) ? [...new Set(items)] : items
+}, z.array(item).max(max))
 
 /** The image route's allow-lists: only these option values ever reach Cockpit's image API. */
 const imagesConfigSchema = z.object({
-  widths: positiveIntList,
-  heights: positiveIntList,
-  qualities: jsonish(z.array(z.coerce.number().int().min(1).max(100)).max(16)),
-  formats: jsonish(z.array(z.enum(['png', 'jpeg', 'webp', 'gif', 'avif'])).max(5)),
-  fits: jsonish(z.array(z.enum(['thumbnail', 'bestFit', 'resize', 'fitToWidth', 'fitToHeight'])).max(5)),
+  widths: list(z.coerce.number().int().positive().max(10_000), 64),
+  heights: list(z.coerce.number().int().positive().max(10_000), 64),
+  qualities: list(z.coerce.number().int().min(1).max(100), 16),
+  formats: list(z.enum(['png', 'jpeg', 'webp', 'gif', 'avif']), 5),
+  fits: list(z.enum(['thumbnail', 'bestFit', 'resize', 'fitToWidth', 'fitToHeight']), 5),
   maxBytes: z.coerce.number().int().positive(),
 })
 
