@@ -14,6 +14,12 @@ export default defineNuxtConfig({
     head: { htmlAttrs: { lang: 'en' }, title: 'Cockpit gateway demo' },
   },
   css: ['~/assets/main.css'],
+  runtimeConfig: {
+    public: {
+      /** Asset id of the image the About page shows through the image route (`NUXT_PUBLIC_DEMO_IMAGE_ID`); `npm start` fills it from the embedded Cockpit. */
+      demoImageId: '',
+    },
+  },
   routeRules: {
     // Public pages are built from Cockpit data at build time; the key is used only by the build's server code.
     // Post pages are prerendered by following the list's links (crawlLinks), not by a `/posts/**` rule: with
@@ -27,6 +33,9 @@ export default defineNuxtConfig({
     '/account': { prerender: false, headers: { 'cache-control': 'no-store' } },
     '/posts/new': { prerender: false, headers: { 'cache-control': 'no-store' } },
     '/posts/*/edit': { prerender: false, headers: { 'cache-control': 'no-store' } },
+    '/settings': { prerender: false, headers: { 'cache-control': 'no-store' } },
+    // Rendered per request: the demo image's asset id is run-time config (the embedded Cockpit makes a new one per start).
+    '/about': { prerender: false },
   },
   compatibilityDate: '2025-07-15',
   nitro: {
