@@ -1,4 +1,3 @@
-import { onMounted } from 'vue'
 import type { CockpitSingleton, CockpitSingletonValue } from '../../shared/utils/cockpit-singleton'
 import type { CockpitReadError } from './useCockpitItems'
 
@@ -15,9 +14,10 @@ export function useCockpitSingleton<S extends CockpitSingleton>(singleton: S) {
   const result = useFetch<CockpitSingletonValue<S>, CockpitReadError>(routes.singleton(singleton.name), {
     key: `cockpit:singleton:${singleton.name}`,
   })
-  // Only a prerendered page can be older than Cockpit's value; a page rendered per request is fresh.
+  // Only a prerendered page can be older than Cockpit's value; a page rendered per request is fresh. Once the
+  // app is ready, not on mount: a refresh while hydrating would reuse the payload.
   if (import.meta.client && nuxtApp.payload.prerenderedAt) {
-    onMounted(() => {
+    onNuxtReady(() => {
       void result.refresh()
     })
   }
