@@ -157,6 +157,28 @@ describe.each([2, 1] as const)('singletons and images against Cockpit v%i', (ver
       expect(after.headers.get('x-cockpit-gateway-cache')).toBe('miss')
       if (version === 2) expect(after.json().siteTitle).toBe('Edited in Cockpit')
     })
+    it('takes the settings form without JavaScript: the session\'s form token, then 303 (v1: back with NOT_SUPPORTED)', async () => {
+      const { formToken } = (await admin.request('/api/_auth/session')).json()
+      const fields = { siteTitle: 'Form title', tagline: 'Form tagline', _success: '/settings?saved=1', _back: '/settings' }
+      gateway.emulator.clearRequests()
+      const noToken = await admin.request('/api/cockpit/form-posts/singletons/settings/update', { form: fields })
+      expect(noToken.status).toBe(303)
+      expect(noToken.headers.get('location')).toBe('/settings?error=CSRF_TOKEN_INVALID&siteTitle=Form+title&tagline=Form+tagline')
+      const asGuest = await guest.request('/api/cockpit/form-posts/singletons/settings/update', { form: { ...fields, _csrf: (await guest.request('/api/_auth/session')).json().formToken } })
+      expect(asGuest.headers.get('location')).toMatch(/^\/settings\?error=FORBIDDEN&/)
+      expect(upstream()).toHaveLength(0)
+      const posted = await admin.request('/api/cockpit/form-posts/singletons/settings/update', { form: { ...fields, _csrf: formToken } })
+      expect(posted.status).toBe(303)
+      if (version === 2) {
+        expect(posted.headers.get('location')).toBe('/settings?saved=1')
+        expect(await storedSettings()).toMatchObject({ siteTitle: 'Form title', tagline: 'Form tagline' })
+        expect((await anon.request('/api/cockpit/singletons/settings')).json()).toEqual({ siteTitle: 'Form title', tagline: 'Form tagline' })
+      }
+      else {
+        expect(posted.headers.get('location')).toMatch(/^\/settings\?error=NOT_SUPPORTED&/)
+        expect(upstream()).toHaveLength(0)
+      }
+    })
   })
 
   describe('images and assets', () => {

@@ -51,6 +51,8 @@ export default defineNuxtModule<CockpitGatewayModuleOptions>({
     addServerHandler({ route: `${prefix}/form-posts/:model/create`, method: 'post', handler: handler('form-posts/item-create.post') })
     addServerHandler({ route: `${prefix}/form-posts/:model/:id/update`, method: 'post', handler: handler('form-posts/item-update.post') })
     addServerHandler({ route: `${prefix}/form-posts/:model/:id/delete`, method: 'post', handler: handler('form-posts/item-delete.post') })
+    // The static `singletons` segment wins over `:model`: a model named `singletons` has no form twins.
+    addServerHandler({ route: `${prefix}/form-posts/singletons/:name/update`, method: 'post', handler: handler('form-posts/singleton-update.post') })
     addServerHandler({ route: `${prefix}/health/live`, method: 'get', handler: handler('health/live.get') })
     addServerHandler({ route: `${prefix}/health/ready`, method: 'get', handler: handler('health/ready.get') })
     addServerHandler({ route: `${prefix}/**`, handler: handler('cockpit/not-found') })

@@ -6,6 +6,8 @@ export interface CockpitRoutes {
   item: (model: string, id: string) => string
   /** e.g. `/api/cockpit/singletons/settings` */
   singleton: (name: string) => string
+  /** HTML form twin of a singleton update, e.g. `/api/cockpit/form-posts/singletons/settings/update` */
+  singletonFormPost: (name: string) => string
   /** e.g. `/api/cockpit/images/<asset id>` (add the query with `useCockpitImage`) */
   image: (id: string) => string
   /** e.g. `/api/cockpit/assets/<asset id>` */
@@ -26,6 +28,7 @@ export function useCockpitRoutes(): CockpitRoutes {
     items: model => `${prefix}/items/${encodeURIComponent(model)}`,
     item: (model, id) => `${prefix}/items/${encodeURIComponent(model)}/${encodeURIComponent(id)}`,
     singleton: name => `${prefix}/singletons/${encodeURIComponent(name)}`,
+    singletonFormPost: name => `${prefix}/form-posts/singletons/${encodeURIComponent(name)}/update`,
     image: id => `${prefix}/images/${encodeURIComponent(id)}`,
     asset: id => `${prefix}/assets/${encodeURIComponent(id)}`,
     formPost: (model, action, id) => `${prefix}/form-posts/${encodeURIComponent(model)}${action === 'create' ? '' : `/${encodeURIComponent(id ?? '')}`}/${action}`,
