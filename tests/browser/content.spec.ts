@@ -66,3 +66,37 @@ test('a Cockpit image loads through the gateway\'s image route as a PNG', async 
   await expect(image).toBeVisible()
   await expect.poll(() => image.evaluate(img => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0)
 })
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false })
+
+  test('an admin saves the settings form (v2), or is told Cockpit v1 cannot (v1)', async ({ page, control }, testInfo) => {
+    const v1 = testInfo.project.name === 'cockpit-v1'
+    await page.goto('/login')
+    await page.getByLabel('Username').fill(ADMIN.username)
+    await page.getByLabel('Password').fill(ADMIN.password)
+    await page.getByTestId('login-submit').click()
+    await page.waitForURL(url => url.pathname === '/account')
+    await page.goto('/settings')
+    await control.clearRequests()
+    await page.getByLabel('Tagline').fill('Saved without JavaScript')
+    const post = page.waitForResponse(r => new URL(r.url()).pathname === '/api/cockpit/form-posts/singletons/settings/update')
+    await page.getByRole('button', { name: 'Save settings' }).click()
+    expect((await post).status()).toBe(303)
+    if (v1) {
+      await page.waitForURL(url => url.searchParams.get('error') === 'NOT_SUPPORTED')
+      await expect(page.getByTestId('settings-error')).toContainText('no API to change singletons')
+      await expect(page.getByLabel('Tagline')).toHaveValue('Saved without JavaScript')
+      expect((await control.requests()).filter(r => r.method === 'POST')).toEqual([])
+      return
+    }
+    await page.waitForURL(url => url.searchParams.get('saved') === '1')
+    await expect(page.getByTestId('settings-saved')).toBeVisible()
+    await expect(page.getByTestId('site-tagline')).toHaveText('Saved without JavaScript')
+
+    await page.getByLabel('Tagline').fill(SEED_SETTINGS.tagline)
+    await page.getByRole('button', { name: 'Save settings' }).click()
+    await page.waitForURL(url => url.searchParams.get('saved') === '1')
+    await expect(page.getByTestId('site-tagline')).toHaveText(SEED_SETTINGS.tagline)
+  })
+})
