@@ -14,6 +14,12 @@ export default defineNuxtConfig({
     head: { htmlAttrs: { lang: 'en' }, title: 'Cockpit gateway demo' },
   },
   css: ['~/assets/main.css'],
+  runtimeConfig: {
+    public: {
+      /** Asset id of the image the About page shows through the image route (`NUXT_PUBLIC_DEMO_IMAGE_ID`); `npm start` fills it from the embedded Cockpit. */
+      demoImageId: '',
+    },
+  },
   routeRules: {
     // Public pages are built from Cockpit data at build time; the key is used only by the build's server code.
     // Post pages are prerendered by following the list's links (crawlLinks), not by a `/posts/**` rule: with
@@ -31,6 +37,9 @@ export default defineNuxtConfig({
     // (a prerendered one would expire); the thank-you page holds nothing and is prerendered.
     '/contact': { prerender: false, headers: { 'cache-control': 'no-store' } },
     '/contact/thanks': { prerender: true },
+    '/settings': { prerender: false, headers: { 'cache-control': 'no-store' } },
+    // Rendered per request: the demo image's asset id is run-time config (the embedded Cockpit makes a new one per start).
+    '/about': { prerender: false },
   },
   compatibilityDate: '2025-07-15',
   nitro: {

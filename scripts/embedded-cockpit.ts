@@ -7,8 +7,9 @@ import type { RunningEmulator } from '../emulator/index'
  * route, so the editor's account key is set for it explicitly, see the README). Never the master key.
  */
 export const EMULATOR_KEYS = {
-  2: { read: 'API-4ca657e22b1b6de9ec5768825275b5fd5567940b', write: 'USR-da7031273a73ae299876608f160b18e120677850', auth: '', submit: 'API-9fe1a41cee0b2b8a97c86a43975c375d478d3166' },
-  1: { read: 'f2a59d21d99f0f96a24c4096fa89d3', write: 'account-74c726f8de971e05e5523934918f7058', auth: 'account-74c726f8de971e05e5523934918f7058', submit: 'account-74c726f8de971e05e5523934918f7058' },
+  // `asset`: v2 reads assets with the read key (any valid key may); v1's special keys can't reach `/api/cockpit/*`, so an account key.
+  2: { read: 'API-4ca657e22b1b6de9ec5768825275b5fd5567940b', write: 'USR-da7031273a73ae299876608f160b18e120677850', auth: '', submit: 'API-9fe1a41cee0b2b8a97c86a43975c375d478d3166', asset: '' },
+  1: { read: 'f2a59d21d99f0f96a24c4096fa89d3', write: 'account-74c726f8de971e05e5523934918f7058', auth: 'account-74c726f8de971e05e5523934918f7058', submit: 'account-74c726f8de971e05e5523934918f7058', asset: 'account-74c726f8de971e05e5523934918f7058' },
 } as const
 
 /**
@@ -28,6 +29,18 @@ export async function startEmbeddedCockpit(version: 1 | 2): Promise<{ emulator: 
       NUXT_COCKPIT_WRITE_KEY: keys.write,
       NUXT_COCKPIT_AUTH_KEY: keys.auth,
       NUXT_COCKPIT_SUBMIT_KEY: keys.submit,
+      NUXT_COCKPIT_ASSET_KEY: keys.asset,
+      NUXT_PUBLIC_DEMO_IMAGE_ID: await findDemoImageId(emulator),
     },
   }
+}
+
+/**
+ * The id of the seed's PNG asset in this emulator (ids are generated per emulator, like Cockpit's): the
+ * image the demo's About page shows. On a real Cockpit, copy an image asset's `_id` from the admin UI.
+ * @param emulator the running emulator
+ */
+export async function findDemoImageId(emulator: RunningEmulator): Promise<string> {
+  const image = (await emulator.listAssets()).find(asset => asset.mime === 'image/png')
+  return typeof image?._id === 'string' ? image._id : ''
 }

@@ -29,6 +29,8 @@ export default defineNuxtConfig({
        * (a special key with only that rule). Never the write key: when empty, submissions fail with 500 `MISSING_KEY`.
        */
       submitKey: '',
+      /** Key for image and asset reads (`NUXT_COCKPIT_ASSET_KEY`); empty = the read key. v1 needs an account key here (its special keys never reach `/api/cockpit/*`). */
+      assetKey: '',
       /** Per upstream call, ms (`NUXT_COCKPIT_TIMEOUT`). */
       timeout: 5000,
       /** Upstream calls in flight at once per instance; 0 = no cap (`NUXT_COCKPIT_MAX_CONCURRENT`). */
@@ -128,6 +130,21 @@ export default defineNuxtConfig({
       writes: {
         /** Seconds an `Idempotency-Key` is remembered per user, with the answer it got (`NUXT_COCKPIT_GATEWAY_WRITES_IDEMPOTENCY_TTL`, 1 to 604800). */
         idempotencyTtl: 24 * 60 * 60,
+      },
+      // Comma-separated strings (or JSON arrays from env), not arrays: layers' defaults are merged with defu, which concatenates arrays.
+      images: {
+        /** Widths `w` a client may ask of `GET {prefix}/images/:id`, px (`NUXT_COCKPIT_GATEWAY_IMAGES_WIDTHS`, comma-separated). Any other width: 400 `IMAGE_OPTIONS_NOT_ALLOWED`. */
+        widths: '32,64,160,320,480,640,960,1280,1920',
+        /** Heights `h` a client may ask for, px (`NUXT_COCKPIT_GATEWAY_IMAGES_HEIGHTS`). */
+        heights: '32,64,160,320,480,640,960,1280,1920',
+        /** Qualities `q` a client may ask for (`NUXT_COCKPIT_GATEWAY_IMAGES_QUALITIES`); without `q` Cockpit's default applies. */
+        qualities: '60,80,90',
+        /** Output formats `format` (`png`, `jpeg`, `webp`, `gif`, `avif`) (`NUXT_COCKPIT_GATEWAY_IMAGES_FORMATS`); without `format` the source's format. */
+        formats: 'png,jpeg,webp',
+        /** Resize modes `fit` (Cockpit's `m`: `thumbnail`, `bestFit`, `resize`, `fitToWidth`, `fitToHeight`) (`NUXT_COCKPIT_GATEWAY_IMAGES_FITS`). */
+        fits: 'thumbnail,bestFit,fitToWidth,fitToHeight',
+        /** Largest image the gateway fetches and caches, bytes (`NUXT_COCKPIT_GATEWAY_IMAGES_MAX_BYTES`). */
+        maxBytes: 5 * 1024 * 1024,
       },
       limits: {
         /** Default page size of list reads. */

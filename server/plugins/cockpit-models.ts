@@ -1,3 +1,7 @@
 import { posts } from '#shared/posts'
+import { settings } from '#shared/settings'
 
-export default defineNitroPlugin(() => registerCockpitModels(posts))
+export default defineNitroPlugin(() => {
+  registerCockpitModels(posts)
+  registerCockpitSingletons(settings)
+})

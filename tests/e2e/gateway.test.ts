@@ -594,7 +594,7 @@ describe.each([2, 1] as const)('gateway routes, policy and cache against Cockpit
       // Bearer works too, and a body without a model invalidates every declared model.
       await writeBehindGateway(webhookGateway.emulator, { _id: ids.hello, title: 'Hello Cockpit' })
       const bearer = await browser.request('/api/cockpit/webhook', { json: {}, headers: { authorization: `Bearer ${WEBHOOK_SECRET}` }, origin: null })
-      expect(bearer.json()).toEqual({ invalidated: ['posts'] })
+      expect(bearer.json()).toEqual({ invalidated: ['posts', 'settings'] })
       expect((await browser.request(path)).json().title).toBe('Hello Cockpit')
 
       const disabled = await anon.request('/api/cockpit/webhook', { json: { model: 'posts' }, headers: { 'x-cockpit-gateway-secret': WEBHOOK_SECRET }, origin: null })

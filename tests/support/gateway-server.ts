@@ -67,6 +67,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     NUXT_COCKPIT_WRITE_KEY: keys.write,
     NUXT_COCKPIT_AUTH_KEY: keys.auth,
     NUXT_COCKPIT_SUBMIT_KEY: keys.submit,
+    NUXT_COCKPIT_ASSET_KEY: keys.asset,
     NUXT_SESSION_PASSWORD: TEST_SESSION_PASSWORD,
     NUXT_COCKPIT_GATEWAY_AUTH_FAILURE_DELAY: '50',
     ...options.env,

@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
 import { SEED_V1, SEED_V2, startEmulator } from '../../emulator/index'
+import { findDemoImageId } from '../../scripts/embedded-cockpit'
 import { startGateway } from './gateway-server'
 import type { RunningGateway } from './gateway-server'
 
@@ -106,7 +107,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 try {
-  gateways.push(await startGateway({ version, emulator, port, env: { ...BROWSER_ENV, ...GENEROUS_LOGIN, ...FORMS } }))
+  // The About page's image, and (v2) a key an admin's settings edit can use: the seed has no role scoped to
+  // `content/settings/update`, so the admin role writes with the seed's full key here (a deployment makes a scoped role).
+  const DEMO_ENV = {
+    NUXT_PUBLIC_DEMO_IMAGE_ID: await findDemoImageId(emulator),
+    ...(version === 2 ? { NUXT_COCKPIT_ROLE_KEYS: JSON.stringify({ admin: SEED_V2.keys.full }) } : {}),
+  }
+  gateways.push(await startGateway({ version, emulator, port, env: { ...BROWSER_ENV, ...GENEROUS_LOGIN, ...FORMS, ...DEMO_ENV } }))
   gateways.push(await startGateway({ version, emulator, env: { ...BROWSER_ENV, ...STRICT_LOGIN } }))
   await new Promise<void>((resolve, reject) => {
     control.once('error', reject)

@@ -43,6 +43,11 @@ export default defineNuxtModule<CockpitGatewayModuleOptions>({
     addServerHandler({ route: `${prefix}/items/:model/:id`, method: 'patch', handler: handler('cockpit/item-update.patch') })
     addServerHandler({ route: `${prefix}/items/:model/:id`, method: 'delete', handler: handler('cockpit/item-delete.delete') })
     addServerHandler({ route: `${prefix}/webhook`, method: 'post', handler: handler('cockpit/webhook.post') })
+    addServerHandler({ route: `${prefix}/singletons/:name`, method: 'get', handler: handler('cockpit/singleton-get.get') })
+    addServerHandler({ route: `${prefix}/singletons/:name`, method: 'patch', handler: handler('cockpit/singleton-update.patch') })
+    addServerHandler({ route: `${prefix}/images/:id`, method: 'get', handler: handler('cockpit/image-get.get') })
+    addServerHandler({ route: `${prefix}/assets/:id`, method: 'get', handler: handler('cockpit/asset-get.get') })
+    addServerHandler({ route: `${prefix}/assets`, method: 'post', handler: handler('cockpit/assets-upload.post') })
     // HTML form twins of the writes (no JavaScript): a path of their own, so no item id can shadow them.
     addServerHandler({ route: `${prefix}/form-posts/:model/create`, method: 'post', handler: handler('form-posts/item-create.post') })
     addServerHandler({ route: `${prefix}/form-posts/:model/:id/update`, method: 'post', handler: handler('form-posts/item-update.post') })
@@ -50,6 +55,8 @@ export default defineNuxtModule<CockpitGatewayModuleOptions>({
     // Public form submissions (anonymous visitors): a POST and its token, never a read.
     addServerHandler({ route: `${prefix}/forms/:name`, method: 'post', handler: handler('forms/submit.post') })
     addServerHandler({ route: `${prefix}/forms/:name/token`, method: 'get', handler: handler('forms/token.get') })
+    // The static `singletons` segment wins over `:model`: a model named `singletons` has no form twins.
+    addServerHandler({ route: `${prefix}/form-posts/singletons/:name/update`, method: 'post', handler: handler('form-posts/singleton-update.post') })
     addServerHandler({ route: `${prefix}/health/live`, method: 'get', handler: handler('health/live.get') })
     addServerHandler({ route: `${prefix}/health/ready`, method: 'get', handler: handler('health/ready.get') })
     addServerHandler({ route: `${prefix}/**`, handler: handler('cockpit/not-found') })

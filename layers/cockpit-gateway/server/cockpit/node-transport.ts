@@ -12,6 +12,8 @@ export interface CockpitTransportRequest {
   timeout: number
   /** Largest body read; a larger one rejects with `UPSTREAM_ERROR`. */
   maxBytes: number
+  /** Read the body as bytes (`bytes`; `text` is then empty), e.g. an image. @default false */
+  binary?: boolean
 }
 
 /** The headers of an answer, as much of the Fetch `Headers` API as the adapters use. */
@@ -25,6 +27,8 @@ export interface CockpitTransportResponse {
   status: number
   headers: CockpitResponseHeaders
   text: string
+  /** The body, for a `binary` request only. */
+  bytes?: Uint8Array
 }
 
 /** Sends one request and reads its whole (capped) body. Never follows a redirect. */
@@ -100,7 +104,9 @@ export function createNodeCockpitTransport(base: string): CockpitTransport | und
         if (settled) return
         settled = true
         clearTimeout(timer)
-        let text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')
+        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
+        if (request.binary) return resolve({ status, headers: new NodeResponseHeaders(response.headers), text: '', bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) })
+        let text = body.toString('utf8')
         // As fetch's `text()` does.
         if (text.charCodeAt(0) === 0xFEFF) text = text.slice(1)
         resolve({ status, headers: new NodeResponseHeaders(response.headers), text })

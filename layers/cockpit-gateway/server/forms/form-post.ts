@@ -49,7 +49,7 @@ function getFieldKind(field: z.ZodType): FieldKind {
  * is `true` when sent (any value) and `false` when absent (browsers omit unchecked boxes, so a form must
  * render every boolean field of the model); a number field's text becomes a number (empty: left out). Other
  * fields stay text; fields the schema doesn't know are passed on, so the model's validation refuses them.
- * @param model the declared model (or form: only its schema is used)
+ * @param model the declared model (or a form or singleton: only its schema is used)
  * @param body the form body
  */
 export function coerceFormFields(model: Pick<CockpitModel, 'schema'>, body: FormBody): Record<string, unknown> {
@@ -90,9 +90,9 @@ export function sendFormSuccess(event: H3Event, body: FormBody, fallback: string
  * @param body the form body
  * @param error what went wrong
  * @param fallback where to go when the form named no valid page
- * @param model the model whose fields are kept
+ * @param model the model (or singleton) whose fields are kept
  */
-export function sendFormFailure(event: H3Event, body: FormBody, error: unknown, fallback: string, model?: CockpitModel) {
+export function sendFormFailure(event: H3Event, body: FormBody, error: unknown, fallback: string, model?: Pick<CockpitModel, 'schema'>) {
   const data = (error as { data?: { code?: unknown, retryAfter?: unknown } } | null)?.data ?? {}
   const back = getSafeRedirectPath(body._back, fallback)
   const url = new URL(back, 'http://gateway.invalid')

@@ -1,6 +1,8 @@
+import { getCockpitV1Asset, getCockpitV1Image, getCockpitV2Asset, getCockpitV2Image } from '../cockpit/assets'
+import { getCockpitV1Singleton, getCockpitV2Singleton, updateCockpitV1Singleton, updateCockpitV2Singleton } from '../cockpit/singletons'
 import { createCockpitHttp } from './cockpit-http'
 import type { CockpitCallTrace, CockpitHttp } from './cockpit-http'
-import type { CockpitAdapter, CockpitClientOptions } from './cockpit-types'
+import type { CockpitAdapter, CockpitClientOptions, CockpitContentExtras } from './cockpit-types'
 import { createCockpitV1Adapter } from './cockpit-v1'
 import { createCockpitV2Adapter } from './cockpit-v2'
 
@@ -50,7 +52,19 @@ export function createCockpitClientFactory(options: CockpitClientOptions): Cockp
   const version = options.version ?? 2
   if (version !== 1 && version !== 2) throw new TypeError('Unsupported Cockpit version')
   const shared = createCockpitHttp(options)
-  const build = (send: CockpitHttp) => version === 2 ? createCockpitV2Adapter(send) : createCockpitV1Adapter(send, options.authKey)
+  const build = (send: CockpitHttp): CockpitAdapter => version === 2
+    ? Object.assign(createCockpitV2Adapter(send), {
+      getSingleton: (name, callOptions) => getCockpitV2Singleton(send, name, callOptions),
+      updateSingleton: (name, data, callOptions) => updateCockpitV2Singleton(send, name, data, callOptions),
+      getAsset: (id, callOptions) => getCockpitV2Asset(send, id, callOptions),
+      getImage: (id, transform, callOptions) => getCockpitV2Image(send, id, transform, callOptions),
+    } satisfies CockpitContentExtras)
+    : Object.assign(createCockpitV1Adapter(send, options.authKey), {
+      getSingleton: (name, callOptions) => getCockpitV1Singleton(send, name, callOptions),
+      updateSingleton: () => updateCockpitV1Singleton(),
+      getAsset: (id, callOptions) => getCockpitV1Asset(send, id, callOptions),
+      getImage: (id, transform, callOptions) => getCockpitV1Image(send, id, transform, callOptions),
+    } satisfies CockpitContentExtras)
   const plain = build(shared)
   const http = (trace?: CockpitCallTrace): CockpitHttp => trace ? request => shared({ ...request, trace }) : shared
   return { client: trace => trace ? build(http(trace)) : plain, http }

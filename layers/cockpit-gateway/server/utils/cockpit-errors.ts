@@ -18,6 +18,7 @@ export const COCKPIT_ERROR_CODES = [
   'UPSTREAM_BUSY',
   'UPSTREAM_CIRCUIT_OPEN',
   'MISSING_KEY',
+  'NOT_SUPPORTED',
 ] as const
 
 /** One of {@link COCKPIT_ERROR_CODES}. */
@@ -36,6 +37,7 @@ const STATUS_BY_CODE: Record<CockpitErrorCode, [number, string]> = {
   UPSTREAM_BUSY: [503, 'Upstream busy'],
   UPSTREAM_CIRCUIT_OPEN: [503, 'Upstream unavailable'],
   MISSING_KEY: [500, 'Gateway misconfigured'],
+  NOT_SUPPORTED: [501, 'Not supported by this Cockpit version'],
 }
 
 /**

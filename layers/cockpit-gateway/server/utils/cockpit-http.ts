@@ -39,6 +39,10 @@ export interface CockpitHttpRequest {
   operation: string
   /** Model the call is about, handed to the hooks. @default undefined */
   model?: string
+  /** Read the body as bytes (`bytes` of the response; `text` is then empty), e.g. an image. @default false */
+  binary?: boolean
+  /** A lower cap than the client's `maxResponseBytes` for this call's body. @default the client's */
+  maxBytes?: number
   /** One retry, after a random 0..retryDelay ms pause, on a network error, 502 or 503. Only for idempotent reads. @default false */
   retry?: boolean
   /** The gateway request this call serves: its id is sent as `X-Request-Id`; the status and time are noted on it. @default undefined */
@@ -130,7 +134,7 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
       })
       aborted.catch(() => {})
       try {
-        const response = await Promise.race([transport({ method, url, headers, body, timeout, maxBytes }), aborted])
+        const response = await Promise.race([transport({ method, url, headers, body, timeout, maxBytes: Math.min(maxBytes, request.maxBytes ?? maxBytes), binary: request.binary }), aborted])
         status = response.status
         return response
       }
@@ -230,11 +234,12 @@ function pickCockpitTransport(base: string, options: CockpitClientOptions): Cock
 export function createFetchCockpitTransport(fetchImpl?: typeof globalThis.fetch): CockpitTransport {
   // Resolved per call and never called unbound: Workers reject `fetch` detached from globalThis.
   const doFetch: typeof globalThis.fetch = fetchImpl ?? ((input, init) => globalThis.fetch(input, init))
-  return async ({ method, url, headers, body, timeout, maxBytes }) => {
+  return async ({ method, url, headers, body, timeout, maxBytes, binary }) => {
     // The signal aborts the socket at the timeout. Not one from `new AbortController()`: on Node 20, undici
     // keeps about 8 KB per call alive for such a signal that never fires (RSS grew without end in the bench).
     const response = await doFetch(url.href, { method, headers, body, signal: AbortSignal.timeout(timeout), redirect: 'manual' })
     try {
+      if (binary) return { status: response.status, headers: response.headers, text: '', bytes: await readCockpitBytes(response, maxBytes) }
       return { status: response.status, headers: response.headers, text: await readCockpitBody(response, maxBytes) }
     }
     catch (error) {
@@ -277,6 +282,40 @@ export async function readCockpitBody(response: Response, maxBytes: number): Pro
     text += decoder.decode(value, { stream: true })
   }
   return text + decoder.decode()
+}
+
+/**
+ * Reads a body as bytes, giving up past `maxBytes` (like {@link readCockpitBody}).
+ * @param response the fetch response
+ * @param maxBytes the cap
+ * @throws CockpitError `UPSTREAM_ERROR` when the body is larger
+ */
+export async function readCockpitBytes(response: Response, maxBytes: number): Promise<Uint8Array> {
+  if (Number(response.headers.get('content-length')) > maxBytes || !response.body) {
+    await response.body?.cancel().catch(() => {})
+    if (!response.body) return new Uint8Array(0)
+    throw new CockpitError('UPSTREAM_ERROR', response.status)
+  }
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {})
+      throw new CockpitError('UPSTREAM_ERROR', response.status)
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { CockpitImageFit, CockpitImageFormat } from '../../shared/types/cockpit-image'
 import type { UpstreamGuardOptions } from '../cockpit/upstream-guard'
 
 /** A Cockpit content item as the gateway hands it on: system fields keep Cockpit's names. */
@@ -46,6 +47,31 @@ export interface CockpitCallOptions {
   locale?: string
 }
 
+/** An asset's metadata, the same for v1 and v2: only these fields are ever read from Cockpit's document. */
+export interface CockpitAsset {
+  id: string
+  title: string
+  mime: string
+  /** Bytes. */
+  size: number
+  width: number | null
+  height: number | null
+}
+
+/** One image transform; the gateway fills it only from its allow-lists. At least one of `width`/`height`. */
+export interface CockpitImageTransform {
+  width?: number
+  height?: number
+  /** @default Cockpit's `thumbnail` */
+  fit?: CockpitImageFit
+  /** @default Cockpit's (80 on v2, 100 on v1) */
+  quality?: number
+  /** @default the source's format */
+  format?: CockpitImageFormat
+  /** Largest body read, bytes. @default the client's `maxResponseBytes` */
+  maxBytes?: number
+}
+
 /** The only code allowed to talk to Cockpit: one interface, a v2 and a v1 implementation. */
 export interface CockpitAdapter {
   readonly version: 1 | 2
@@ -57,11 +83,26 @@ export interface CockpitAdapter {
   update(model: string, id: string, data: Record<string, unknown>, options: CockpitCallOptions): Promise<CockpitItem>
   /** Rejects `NOT_FOUND` for a missing item. */
   remove(model: string, id: string, options: CockpitCallOptions): Promise<void>
+  /** A singleton's stored value (v2 model of type singleton, v1 singleton); `MODEL_NOT_FOUND` when Cockpit has none of that name. */
+  getSingleton(name: string, options: CockpitCallOptions): Promise<Record<string, unknown>>
+  /**
+   * Changes only the fields in `data` of a singleton and resolves the stored value. v2: the stored document's
+   * `_id` is read with `readKey` and the write is a merge by `_id` (a write without `_id` would null every
+   * field not sent, contract 4.1). v1 has no REST write: rejects `NOT_SUPPORTED`.
+   */
+  updateSingleton(name: string, data: Record<string, unknown>, options: CockpitCallOptions & { readKey: string }): Promise<Record<string, unknown>>
+  /** An asset's metadata, or `null` for an unknown id. */
+  getAsset(id: string, options: CockpitCallOptions): Promise<CockpitAsset | null>
+  /** The bytes of a transformed image asset, or `null` when there is no such image asset. */
+  getImage(id: string, transform: CockpitImageTransform, options: CockpitCallOptions): Promise<Uint8Array | null>
   /** Resolves the user, or `null` for wrong credentials (unknown user and wrong password alike). */
   authenticate(username: string, password: string): Promise<CockpitUser | null>
   /** Whether Cockpit answers its health check. Never throws. */
   health(): Promise<boolean>
 }
+
+/** The singleton and asset operations, built beside each version's adapter (server/cockpit/). */
+export type CockpitContentExtras = Pick<CockpitAdapter, 'getSingleton' | 'updateSingleton' | 'getAsset' | 'getImage'>
 
 /** Hooks around every upstream call, e.g. to add a header or to audit. */
 export interface CockpitClientHooks {

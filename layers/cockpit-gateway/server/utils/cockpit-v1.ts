@@ -8,7 +8,7 @@ import {
   requireCockpitItems,
   requireCockpitTotal,
 } from './cockpit-response'
-import type { CockpitAdapter, CockpitItem, CockpitUser } from './cockpit-types'
+import type { CockpitAdapter, CockpitContentExtras, CockpitItem, CockpitUser } from './cockpit-types'
 import {
   checkCockpitFields,
   checkCockpitListQuery,
@@ -63,7 +63,7 @@ export function classifyCockpitV1Failure(response: CockpitHttpResponse): Cockpit
  * @param http the shared transport
  * @param authKey server-held key `authenticate` calls `/api/cockpit/authUser` with (master or account key)
  */
-export function createCockpitV1Adapter(http: CockpitHttp, authKey?: string): CockpitAdapter {
+export function createCockpitV1Adapter(http: CockpitHttp, authKey?: string): Omit<CockpitAdapter, keyof CockpitContentExtras> {
   const auth = (key: string) => ({ 'cockpit-token': requireCockpitKey(key) })
 
   async function readEntry(operation: string, model: string, id: string, key: string, fields?: Record<string, 0 | 1>, locale?: string): Promise<CockpitItem | null> {

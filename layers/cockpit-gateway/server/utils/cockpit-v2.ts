@@ -8,7 +8,7 @@ import {
   requireCockpitItems,
   requireCockpitTotal,
 } from './cockpit-response'
-import type { CockpitAdapter, CockpitItem, CockpitList } from './cockpit-types'
+import type { CockpitAdapter, CockpitContentExtras, CockpitItem, CockpitList } from './cockpit-types'
 import { authenticateCockpitV2User } from './cockpit-v2-login'
 import {
   checkCockpitFields,
@@ -65,7 +65,7 @@ export function classifyCockpitV2Failure(response: CockpitHttpResponse): Cockpit
  * removed through this adapter either: they answer `null` / `NOT_FOUND`.
  * @param http the shared transport
  */
-export function createCockpitV2Adapter(http: CockpitHttp): CockpitAdapter {
+export function createCockpitV2Adapter(http: CockpitHttp): Omit<CockpitAdapter, keyof CockpitContentExtras> {
   const auth = (key: string) => ({ 'api-key': requireCockpitKey(key) })
 
   async function readItem(operation: string, model: string, id: string, key: string, fields?: Record<string, 0 | 1>, locale?: string): Promise<CockpitItem | null> {

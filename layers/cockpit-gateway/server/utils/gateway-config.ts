@@ -37,6 +37,24 @@ const localUserSchema = z.object({
   passwordHash: z.string().min(1),
 })
 
+/** A list from config: an array, a JSON array, or a comma-separated string (env vars); duplicates dropped. */
+const list = <T extends z.ZodType>(item: T, max: number) => z.preprocess((value) => {
+  const items = typeof value === 'string'
+    ? (value.trim().startsWith('[') ? JSON.parse(value) as unknown : value.split(',').map(entry => entry.trim()).filter(Boolean))
+    : typeof value === 'number' ? [value] : value
+  return Array.isArray(items) ? [...new Set(items)] : items
+}, z.array(item).max(max))
+
+/** The image route's allow-lists: only these option values ever reach Cockpit's image API. */
+const imagesConfigSchema = z.object({
+  widths: list(z.coerce.number().int().positive().max(10_000), 64),
+  heights: list(z.coerce.number().int().positive().max(10_000), 64),
+  qualities: list(z.coerce.number().int().min(1).max(100), 16),
+  formats: list(z.enum(['png', 'jpeg', 'webp', 'gif', 'avif']), 5),
+  fits: list(z.enum(['thumbnail', 'bestFit', 'resize', 'fitToWidth', 'fitToHeight']), 5),
+  maxBytes: z.coerce.number().int().positive(),
+})
+
 const gatewayConfigSchema = z.object({
   cockpit: z.object({
     url: z.string(),
@@ -46,6 +64,7 @@ const gatewayConfigSchema = z.object({
     roleKeys: jsonish(z.record(z.string(), z.string()).default({})),
     authKey: z.string(),
     submitKey: z.string(),
+    assetKey: z.string().default(''),
     timeout: z.coerce.number().int().positive(),
     maxConcurrent: z.coerce.number().int().min(0),
     queueSize: z.coerce.number().int().min(0),
@@ -113,6 +132,7 @@ const gatewayConfigSchema = z.object({
   writes: z.object({
     idempotencyTtl: z.coerce.number().int().min(1).max(7 * 24 * 60 * 60),
   }),
+  images: imagesConfigSchema,
   limits: z.object({
     defaultListLimit: z.coerce.number().int().positive(),
     maxListLimit: z.coerce.number().int().positive(),

@@ -1,6 +1,7 @@
 import { createError, getRequestHeader } from 'h3'
 import type { H3Event } from 'h3'
 import { getCockpitModel, listCockpitModelNames } from './cockpit-models'
+import { getCockpitSingleton, listCockpitSingletonNames } from './cockpit-singletons'
 import { invalidateCockpitModelCache } from './cockpit-cache'
 import { useGatewayConfig } from './gateway-config'
 
@@ -30,12 +31,13 @@ export function requireWebhookSecret(event: H3Event): void {
 }
 
 /**
- * Invalidates the cached reads of the model the webhook names, or of every declared model when it names none.
- * @param model model name from the webhook body
+ * Invalidates the cached reads of the model or singleton the webhook names, or of every declared model and
+ * singleton when it names none.
+ * @param model model or singleton name from the webhook body
  */
 export async function invalidateFromWebhook(model: string | undefined): Promise<{ invalidated: string[] }> {
-  const names = model ? [model] : listCockpitModelNames()
-  const declared = names.filter(name => getCockpitModel(name))
+  const names = model ? [model] : [...listCockpitModelNames(), ...listCockpitSingletonNames()]
+  const declared = names.filter(name => getCockpitModel(name) || getCockpitSingleton(name))
   await Promise.all(declared.map(name => invalidateCockpitModelCache(name)))
   return { invalidated: declared }
 }

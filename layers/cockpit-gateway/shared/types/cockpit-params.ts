@@ -13,3 +13,15 @@ export type ModelParams = z.infer<typeof modelParamsSchema>
 
 /** Parsed `items/:model/:id` params. */
 export type ItemParams = z.infer<typeof itemParamsSchema>
+
+/** Route params of `singletons/:name`. */
+export const singletonParamsSchema = z.object({ name: segment })
+
+/** Parsed `singletons/:name` params. */
+export type SingletonParams = z.infer<typeof singletonParamsSchema>
+
+/** Route params of `images/:id` and `assets/:id`: a Cockpit asset id (24 hex), checked before any upstream call. */
+export const assetParamsSchema = z.object({ id: z.string().regex(/^[0-9a-f]{24}$/, 'A Cockpit asset id (24 hex digits)') })
+
+/** Parsed `images/:id` / `assets/:id` params. */
+export type AssetParams = z.infer<typeof assetParamsSchema>

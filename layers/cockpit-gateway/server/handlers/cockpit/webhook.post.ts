@@ -1,10 +1,12 @@
 import { z } from 'zod'
 
-/** Body Cockpit's webhook sends; only the model name is used, everything else is ignored. */
-const webhookSchema = z.object({ model: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(), collection: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional() }).loose()
+const name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional()
+
+/** Body Cockpit's webhook sends; only the model (or v1 collection / singleton) name is used, everything else is ignored. */
+const webhookSchema = z.object({ model: name, collection: name, singleton: name }).loose()
 
 export default defineEventHandler(async (event) => {
   requireWebhookSecret(event)
   const { data } = await readGatewayBody(event, webhookSchema)
-  return invalidateFromWebhook(data.model ?? data.collection)
+  return invalidateFromWebhook(data.model ?? data.collection ?? data.singleton)
 })

@@ -1,0 +1,10 @@
+import { z } from 'zod'
+import { singletonParamsSchema } from '../../../shared/types/cockpit-params'
+import { updateCockpitSingleton } from '../../content/singletons'
+
+export default defineEventHandler(async (event) => {
+  const { name } = readGatewayParams(event, singletonParamsSchema)
+  const singleton = requireCockpitSingleton(name)
+  const { data } = await readGatewayBody(event, z.record(z.string(), z.unknown()), { invalidStatus: 422 })
+  return updateCockpitSingleton(event, singleton, data)
+})
