@@ -9,7 +9,7 @@ import {
   normalizeClientIp,
   parseTrustProxy,
   type TrustProxySetting,
-} from '../../layers/cockpit-gateway/server/utils/client-ip'
+} from '../../layers/cockpit-gateway/server/guards/client-ip'
 
 /** An h3 event as a Node server would build it, from a socket peer and request headers. */
 function requestEvent(remoteAddress: string | undefined, headers: Record<string, string> = {}) {

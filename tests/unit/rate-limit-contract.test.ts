@@ -16,7 +16,7 @@ import {
   type BackoffPolicy,
   type RateLimitPolicy,
   type RateLimitResult,
-} from '../../layers/cockpit-gateway/server/utils/rate-limit'
+} from '../../layers/cockpit-gateway/server/rate-limit/rate-limit'
 
 // One contract, every driver the gateway supports: what passes here on memory must pass on Redis.
 

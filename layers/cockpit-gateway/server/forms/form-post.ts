@@ -2,9 +2,9 @@ import { createError, sendRedirect } from 'h3'
 import type { H3Event } from 'h3'
 import { z } from 'zod'
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
-import { getGatewayBodyKind, readGatewayBody } from '../utils/gateway-body'
-import { GATEWAY_FORM_TOKEN_FIELD } from '../utils/gateway-form-token'
-import { getSafeRedirectPath } from '../utils/gateway-login'
+import { getGatewayBodyKind, readGatewayBody } from '../guards/gateway-body'
+import { GATEWAY_FORM_TOKEN_FIELD } from './gateway-form-token'
+import { getSafeRedirectPath } from '../login/gateway-login'
 
 /** Hidden fields of an HTML form post: the token, and where to send the browser after success or failure. */
 const CONTROL_FIELDS = new Set([GATEWAY_FORM_TOKEN_FIELD, '_success', '_back'])

@@ -1,8 +1,8 @@
 import { createError, setResponseHeader, setResponseHeaders } from 'h3'
 import type { H3Event } from 'h3'
 import { useStorage } from 'nitropack/runtime'
-import { useGatewayConfig } from '../utils/gateway-config'
-import { callRateLimitStore } from '../utils/gateway-rate-limit'
+import { useGatewayConfig } from '../config/gateway-config'
+import { callRateLimitStore } from '../rate-limit/gateway-rate-limit'
 import {
   buildRateLimitKey,
   consumeBackoff,
@@ -12,8 +12,8 @@ import {
   rateLimitHeaders,
   refundBackoff,
   refundRateLimit,
-} from '../utils/rate-limit'
-import type { BackoffPolicy, RateLimitResult } from '../utils/rate-limit'
+} from '../rate-limit/rate-limit'
+import type { BackoffPolicy, RateLimitResult } from '../rate-limit/rate-limit'
 import type { LoginDevice } from './device'
 
 // What a login attempt is counted against:

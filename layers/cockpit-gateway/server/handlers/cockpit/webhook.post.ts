@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { invalidateFromWebhook, requireWebhookSecret } from '../../cache/gateway-webhook'
+import { readGatewayBody } from '../../guards/gateway-body'
 
 /** Body Cockpit's webhook sends; only the model name is used, everything else is ignored. */
 const webhookSchema = z.object({ model: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(), collection: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional() }).loose()

@@ -1,5 +1,9 @@
-import { modelParamsSchema } from '../../../shared/types/cockpit-params'
+import { modelParamsSchema } from '../../../shared/internal/cockpit-params'
 import { coerceFormFields, isFormPostFailure, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+import { requireGatewayFormToken, GATEWAY_FORM_TOKEN_FIELD } from '../../forms/gateway-form-token'
+import { readGatewayParams } from '../../guards/gateway-params'
+import { requireCockpitModel } from '../../content/cockpit-models'
+import { createCockpitItem } from '../../content/cockpit-items'
 
 /**
  * `POST {prefix}/form-posts/:model/create`: the HTML form twin of `POST items/:model`, for browsers without

@@ -1,5 +1,9 @@
-import { itemParamsSchema } from '../../../shared/types/cockpit-params'
+import { itemParamsSchema } from '../../../shared/internal/cockpit-params'
 import { coerceFormFields, isFormPostFailure, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+import { requireGatewayFormToken, GATEWAY_FORM_TOKEN_FIELD } from '../../forms/gateway-form-token'
+import { readGatewayParams } from '../../guards/gateway-params'
+import { requireCockpitModel } from '../../content/cockpit-models'
+import { updateCockpitItem } from '../../content/cockpit-items'
 
 /**
  * `POST {prefix}/form-posts/:model/:id/update`: the HTML form twin of `PATCH items/:model/:id`. Same-origin

@@ -2,8 +2,8 @@ import type { Driver } from 'unstorage'
 import { normalizeKey } from 'unstorage'
 import { useStorage } from 'nitropack/runtime'
 import { getRedisEntryKey } from '../storage/redis-key'
-import { useGatewayStorage } from './gateway-storage'
-import { guardGatewayStoreCall } from './gateway-store-breaker'
+import { useGatewayStorage } from '../storage/gateway-storage'
+import { guardGatewayStoreCall } from '../storage/gateway-store-breaker'
 
 // The state store's epoch: a random id kept in the `state` area with no TTL, created when missing.
 // Sessions are stamped with it at login. A store that comes back empty (a Redis restart without

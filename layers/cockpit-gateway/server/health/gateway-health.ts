@@ -1,10 +1,10 @@
 import type { H3Event } from 'h3'
 import type { Driver } from 'unstorage'
 import { useStorage } from 'nitropack/runtime'
-import { useCockpitClient } from './cockpit'
-import { useGatewayConfig } from './gateway-config'
-import type { GatewayStorageArea } from './gateway-storage'
-import { guardGatewayStoreCall, isGatewayStoreDown } from './gateway-store-breaker'
+import { useCockpitClient } from '../cockpit/cockpit'
+import { useGatewayConfig } from '../config/gateway-config'
+import type { GatewayStorageArea } from '../storage/gateway-storage'
+import { guardGatewayStoreCall, isGatewayStoreDown } from '../storage/gateway-store-breaker'
 
 /** How long one readiness answer is reused, ms: a probe storm costs one check per interval, not one per probe. */
 const READINESS_TTL = 2000

@@ -1,4 +1,4 @@
-import type { GatewayRoutePrefixes } from './gateway-paths'
+import type { GatewayRoutePrefixes } from '../guards/gateway-paths'
 
 /**
  * Whether a path is one of the gateway's HTML form routes, the only ones that accept an urlencoded body:

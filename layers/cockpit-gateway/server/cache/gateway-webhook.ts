@@ -1,8 +1,8 @@
 import { createError, getRequestHeader } from 'h3'
 import type { H3Event } from 'h3'
-import { getCockpitModel, listCockpitModelNames } from './cockpit-models'
+import { getCockpitModel, listCockpitModelNames } from '../content/cockpit-models'
 import { invalidateCockpitModelCache } from './cockpit-cache'
-import { useGatewayConfig } from './gateway-config'
+import { useGatewayConfig } from '../config/gateway-config'
 
 /**
  * Constant-time string comparison (no early exit on the first differing byte).

@@ -3,8 +3,8 @@ import type { H3Event, SessionConfig } from 'h3'
 import type { User, UserSession } from '#auth-utils'
 import { defu } from 'defu'
 import { LRUCache } from 'lru-cache'
-import { useGatewayConfig, useGatewayRuntimeConfig } from './gateway-config'
-import { useGatewayStorage } from './gateway-storage'
+import { useGatewayConfig, useGatewayRuntimeConfig } from '../config/gateway-config'
+import { useGatewayStorage } from '../storage/gateway-storage'
 import { readStateStoreEpoch } from './gateway-state-epoch'
 
 /** What the state store keeps per user: the revocation version and revoked single sessions (sid → expiry ms). */

@@ -1,10 +1,10 @@
 import { createError } from 'h3'
 import { z } from 'zod'
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
-import type { CockpitListQuery } from './cockpit-types'
-import type { GatewayConfig } from './gateway-config'
-import type { GatewayIssue } from './gateway-body'
-import { parseGatewayJson, toGatewayIssues } from './gateway-body'
+import type { CockpitListQuery } from '../cockpit/cockpit-types'
+import type { GatewayConfig } from '../config/gateway-config'
+import type { GatewayIssue } from '../guards/gateway-body'
+import { parseGatewayJson, toGatewayIssues } from '../guards/gateway-body'
 
 const COMPARISON = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte'])
 const SET = new Set(['$in', '$nin'])

@@ -1,10 +1,10 @@
 import type { H3Event } from 'h3'
 import type { User } from '#auth-utils'
 import { useNitroApp } from 'nitropack/runtime'
-import { useCockpitClient } from './cockpit'
-import { useGatewayConfig } from './gateway-config'
-import type { GatewayConfig } from './gateway-config'
-import { getLoginAlias, rememberLoginAlias } from '../login/aliases'
+import { useCockpitClient } from '../cockpit/cockpit'
+import { useGatewayConfig } from '../config/gateway-config'
+import type { GatewayConfig } from '../config/gateway-config'
+import { getLoginAlias, rememberLoginAlias } from './aliases'
 
 /** Checks a username and password; resolves the user (with a gateway role) or `null` for bad credentials. */
 export type PasswordIdentityProvider = (event: H3Event, username: string, password: string) => Promise<User | null>

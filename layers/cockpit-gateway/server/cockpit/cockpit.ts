@@ -2,8 +2,8 @@ import type { H3Event } from 'h3'
 import { useNitroApp } from 'nitropack/runtime'
 import { createCockpitClient } from './cockpit-client'
 import type { CockpitAdapter, CockpitClientHooks } from './cockpit-types'
-import { useGatewayConfig } from './gateway-config'
-import type { GatewayConfig } from './gateway-config'
+import { useGatewayConfig } from '../config/gateway-config'
+import type { GatewayConfig } from '../config/gateway-config'
 
 declare module 'nitropack/types' {
   interface NitroRuntimeHooks {

@@ -1,6 +1,6 @@
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
-import type { CockpitItem } from './cockpit-types'
-import { useGatewayStorage } from './gateway-storage'
+import type { CockpitItem } from '../cockpit/cockpit-types'
+import { useGatewayStorage } from '../storage/gateway-storage'
 
 function ownerKey(model: string, id: string): string {
   return `owners:${model}:${id}`

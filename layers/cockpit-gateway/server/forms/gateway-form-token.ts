@@ -1,7 +1,7 @@
 import { createError } from 'h3'
 import type { H3Event } from 'h3'
 import { useRuntimeConfig } from 'nitropack/runtime'
-import { getGatewaySession } from './gateway-session'
+import { getGatewaySession } from '../session/gateway-session'
 
 /** Name of the hidden field that carries the token in the gateway's HTML forms. */
 export const GATEWAY_FORM_TOKEN_FIELD = '_csrf'

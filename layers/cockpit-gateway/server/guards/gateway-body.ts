@@ -1,7 +1,7 @@
 import { createError, getRequestHeader, readRawBody } from 'h3'
 import type { H3Event } from 'h3'
 import type { z } from 'zod'
-import { useGatewayConfig } from './gateway-config'
+import { useGatewayConfig } from '../config/gateway-config'
 
 /** Keys that would reach an object's prototype machinery: refused wherever they appear. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])

@@ -1,9 +1,9 @@
 import type { H3Event } from 'h3'
 import { LRUCache } from 'lru-cache'
-import { isCockpitError } from './cockpit-errors'
-import { useGatewayConfig } from './gateway-config'
-import { useGatewayStorage } from './gateway-storage'
-import { isGatewayStoreDown } from './gateway-store-breaker'
+import { isCockpitError } from '../cockpit/cockpit-errors'
+import { useGatewayConfig } from '../config/gateway-config'
+import { useGatewayStorage } from '../storage/gateway-storage'
+import { isGatewayStoreDown } from '../storage/gateway-store-breaker'
 
 /** A cached answer as stored: the response body, already serialised, so a hit is sent as stored. */
 interface CacheEntry {

@@ -2,9 +2,9 @@ import { createError, setResponseHeaders } from 'h3'
 import type { H3Event } from 'h3'
 import { useStorage } from 'nitropack/runtime'
 import { buildRateLimitKey, consumeRateLimit, rateLimitHeaders, RateLimitStoreError } from './rate-limit'
-import { useGatewayConfig } from './gateway-config'
-import type { GatewayConfig } from './gateway-config'
-import { GatewayStoreDownError, mayCallGatewayStore, noteGatewayStoreFailure, noteGatewayStoreSuccess } from './gateway-store-breaker'
+import { useGatewayConfig } from '../config/gateway-config'
+import type { GatewayConfig } from '../config/gateway-config'
+import { GatewayStoreDownError, mayCallGatewayStore, noteGatewayStoreFailure, noteGatewayStoreSuccess } from '../storage/gateway-store-breaker'
 
 /** Named policies from `runtimeConfig.cockpitGateway.rateLimit`. */
 export type GatewayRateLimitPolicy = keyof GatewayConfig['rateLimit']

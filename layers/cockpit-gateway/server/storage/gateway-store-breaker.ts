@@ -1,5 +1,5 @@
 import type { GatewayStorageArea } from './gateway-storage'
-import { useGatewayConfig } from './gateway-config'
+import { useGatewayConfig } from '../config/gateway-config'
 
 /**
  * A store call refused without being tried, because the store failed a moment ago: the caller fails open

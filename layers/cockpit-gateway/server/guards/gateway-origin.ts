@@ -1,7 +1,7 @@
 import { createError, getRequestHeader, getRequestURL } from 'h3'
 import type { H3Event } from 'h3'
 import { getGatewayBodyKind } from './gateway-body'
-import { useGatewayConfig } from './gateway-config'
+import { useGatewayConfig } from '../config/gateway-config'
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 

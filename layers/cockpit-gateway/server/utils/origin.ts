@@ -1,0 +1,2 @@
+// Public API (auto-imported into every app that extends the layer): the same-origin check of state-changing requests.
+export { requireSameOriginRequest } from '../guards/gateway-origin'
