@@ -4,19 +4,15 @@ import { getRandomPort } from 'get-port-please'
 import type { Redis } from 'ioredis'
 import { createStorage, defineDriver, type Storage } from 'unstorage'
 import redisDriver from 'unstorage/drivers/redis'
+import { consumeBackoff, peekBackoff, refundBackoff, type BackoffPolicy } from '../../layers/cockpit-gateway/server/rate-limit/backoff'
 import {
-  consumeBackoff,
   consumeRateLimit,
-  isRateLimitStoreError,
-  peekBackoff,
   peekRateLimit,
-  RateLimitStoreError,
-  refundBackoff,
   refundRateLimit,
-  type BackoffPolicy,
   type RateLimitPolicy,
   type RateLimitResult,
 } from '../../layers/cockpit-gateway/server/rate-limit/rate-limit'
+import { isRateLimitStoreError, RateLimitStoreError } from '../../layers/cockpit-gateway/server/rate-limit/store-error'
 
 // One contract, every driver the gateway supports: what passes here on memory must pass on Redis.
 

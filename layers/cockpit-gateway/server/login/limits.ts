@@ -3,17 +3,10 @@ import type { H3Event } from 'h3'
 import { useStorage } from 'nitropack/runtime'
 import { useGatewayConfig } from '../config/gateway-config'
 import { callRateLimitStore } from '../rate-limit/gateway-rate-limit'
-import {
-  buildRateLimitKey,
-  consumeBackoff,
-  consumeRateLimit,
-  peekBackoff,
-  peekRateLimit,
-  rateLimitHeaders,
-  refundBackoff,
-  refundRateLimit,
-} from '../rate-limit/rate-limit'
-import type { BackoffPolicy, RateLimitResult } from '../rate-limit/rate-limit'
+import { consumeBackoff, peekBackoff, refundBackoff } from '../rate-limit/backoff'
+import type { BackoffPolicy } from '../rate-limit/backoff'
+import { buildRateLimitKey, consumeRateLimit, peekRateLimit, rateLimitHeaders, refundRateLimit } from '../rate-limit/rate-limit'
+import type { RateLimitResult } from '../rate-limit/rate-limit'
 import type { LoginDevice } from './device'
 
 // What a login attempt is counted against:
