@@ -2,8 +2,8 @@ import { z } from 'zod'
 import { createError } from 'h3'
 import type { H3Event } from 'h3'
 import { useRuntimeConfig } from 'nitropack/runtime'
-import { parseTrustProxy } from '../guards/trust-proxy'
-import type { TrustProxySetting } from '../guards/trust-proxy'
+import { parseTrustProxy } from '../client-address/trust-proxy'
+import type { TrustProxySetting } from '../client-address/trust-proxy'
 
 /** Runtime env values arrive as strings or destr-parsed JSON: accept both for lists and maps. */
 const jsonish = <T extends z.ZodType>(schema: T) => z.preprocess((value) => {

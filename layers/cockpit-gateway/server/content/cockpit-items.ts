@@ -10,7 +10,7 @@ import { getCachedCockpitRead, invalidateCockpitModelCache } from '../cache/cock
 import { buildCockpitListQuery, itemQuerySchema, parseCockpitFields } from './cockpit-list-query'
 import { getCockpitItemOwner, removeCockpitItemOwner, setCockpitItemOwner } from './cockpit-owners'
 import { getCockpitWriteKey, useCockpitClient } from '../cockpit/cockpit'
-import { getGatewayClientIp } from '../guards/client-ip'
+import { getGatewayClientIp } from '../client-address/client-ip'
 import { toGatewayIssues } from '../guards/gateway-body'
 import { useGatewayConfig } from '../config/gateway-config'
 import type { GatewayConfig } from '../config/gateway-config'

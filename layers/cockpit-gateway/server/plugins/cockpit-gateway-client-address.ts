@@ -1,4 +1,4 @@
-import { recordGatewaySocketAddress } from '../guards/client-ip'
+import { recordGatewaySocketAddress } from '../client-address/client-ip'
 
 /**
  * Keeps each request's socket address in its context, so that the internal requests a page render makes

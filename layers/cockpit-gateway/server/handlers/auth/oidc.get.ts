@@ -3,7 +3,7 @@ import type { H3Event } from 'h3'
 import { useGatewayConfig } from '../../config/gateway-config'
 import { mapOidcClaimsToUser } from '../../login/identity-providers'
 import { startGatewaySession } from '../../session/gateway-session'
-import { getGatewayClientIp } from '../../guards/client-ip'
+import { getGatewayClientIp } from '../../client-address/client-ip'
 import { getSafeRedirectPath } from '../../login/gateway-login'
 
 /** The cookies nuxt-auth-utils sets when a login starts and compares on the callback. */

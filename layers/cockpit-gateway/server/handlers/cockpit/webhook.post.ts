@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { invalidateFromWebhook, requireWebhookSecret } from '../../cache/gateway-webhook'
+import { invalidateFromWebhook, requireWebhookSecret } from '../../content/gateway-webhook'
 import { readGatewayBody } from '../../guards/gateway-body'
 
 /** Body Cockpit's webhook sends; only the model name is used, everything else is ignored. */

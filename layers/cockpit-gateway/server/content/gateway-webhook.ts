@@ -1,7 +1,7 @@
 import { createError, getRequestHeader } from 'h3'
 import type { H3Event } from 'h3'
-import { getCockpitModel, listCockpitModelNames } from '../content/cockpit-models'
-import { invalidateCockpitModelCache } from './cockpit-cache'
+import { getCockpitModel, listCockpitModelNames } from './cockpit-models'
+import { invalidateCockpitModelCache } from '../cache/cockpit-cache'
 import { useGatewayConfig } from '../config/gateway-config'
 
 /**
