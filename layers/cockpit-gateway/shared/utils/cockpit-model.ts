@@ -7,7 +7,7 @@ export type CockpitReadAccess = 'public' | 'authenticated' | readonly string[]
 export type CockpitWriteAccess = readonly string[]
 
 /** Filter operators a browser may use; `$regex` only on fields listed in `regexFields`. */
-export const COCKPIT_FILTER_OPERATORS = ['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$regex'] as const
+const COCKPIT_FILTER_OPERATORS = ['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$regex'] as const
 
 /** One of {@link COCKPIT_FILTER_OPERATORS}. */
 export type CockpitFilterOperator = (typeof COCKPIT_FILTER_OPERATORS)[number]
