@@ -2,7 +2,10 @@ import { ref } from 'vue'
 import type { z } from 'zod'
 import type { CockpitModel, CockpitModelItem } from '../../shared/utils/cockpit-model'
 
-/** A gateway error as the browser receives it. */
+/**
+ * A gateway error as the browser receives it.
+ * @public
+ */
 export interface CockpitGatewayError {
   statusCode: number
   statusMessage: string
@@ -20,6 +23,7 @@ function toGatewayError(error: unknown): CockpitGatewayError {
  * Errors keep the gateway's stable `data.code` and field `issues`.
  * @param model the declared model
  * @example const { create, pending, error } = useCockpitMutation(posts)
+ * @public
  */
 export function useCockpitMutation<M extends CockpitModel>(model: M) {
   type Item = CockpitModelItem<M>

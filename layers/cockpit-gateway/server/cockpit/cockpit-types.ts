@@ -44,7 +44,10 @@ export interface CockpitCallOptions {
   locale?: string
 }
 
-/** The only code allowed to talk to Cockpit: one interface, a v2 and a v1 implementation. */
+/**
+ * The only code allowed to talk to Cockpit: one interface, a v2 and a v1 implementation.
+ * @public
+ */
 export interface CockpitAdapter {
   readonly version: 1 | 2
   list(model: string, query: CockpitListQuery, options: CockpitCallOptions): Promise<CockpitList>

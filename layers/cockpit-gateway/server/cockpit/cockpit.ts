@@ -30,6 +30,7 @@ function hasHook(hooks: unknown, name: string): boolean {
  * The Cockpit client for this deployment, built once from runtime config. Upstream calls run the
  * `cockpit-gateway:request` / `cockpit-gateway:response` Nitro hooks.
  * @param event the request
+ * @public
  */
 export function useCockpitClient(event?: H3Event): CockpitAdapter {
   const config = useGatewayConfig(event)

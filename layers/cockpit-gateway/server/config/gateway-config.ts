@@ -93,7 +93,10 @@ const gatewayConfigSchema = z.object({
   }).refine(limits => limits.defaultListLimit <= limits.maxListLimit, { message: 'defaultListLimit must not exceed maxListLimit', path: ['defaultListLimit'] }),
 })
 
-/** The gateway's validated, normalised configuration. */
+/**
+ * The gateway's validated, normalised configuration.
+ * @public
+ */
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>
 
 /** A local user of the `local` identity provider. */
@@ -120,6 +123,7 @@ const configByEnv = new WeakMap<object, GatewayConfig>()
  * once per env object, so a value set only on the platform side is still honoured. Invalid config throws
  * a 500 whose log line names the bad option (never its value: it may be a secret).
  * @param event the request (needed on runtimes whose env arrives per request)
+ * @public
  */
 export function useGatewayConfig(event?: H3Event): GatewayConfig {
   const env = getRequestEnv()

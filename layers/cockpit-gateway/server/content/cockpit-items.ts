@@ -17,7 +17,10 @@ import type { GatewayConfig } from '../config/gateway-config'
 import { requireRateLimit } from '../rate-limit/gateway-rate-limit'
 import { getGatewaySession, requireGatewaySession } from '../session/gateway-session'
 
-/** Write actions of a model policy. */
+/**
+ * Write actions of a model policy.
+ * @public
+ */
 export type CockpitWriteAction = 'create' | 'update' | 'delete'
 
 const SYSTEM_FIELDS_OUT = ['_id', '_created', '_modified'] as const
@@ -224,6 +227,7 @@ function validateWrite(model: CockpitModel, user: User, version: 1 | 2, body: un
  * @param model the declared model
  * @param action the write action
  * @param itemId for update/delete: the item whose owner is checked when the role alone is not enough
+ * @public
  */
 export async function requirePermission(event: H3Event, model: CockpitModel, action: CockpitWriteAction, itemId?: string): Promise<User> {
   const { user } = await requireGatewaySession(event)

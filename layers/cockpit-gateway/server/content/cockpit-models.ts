@@ -10,6 +10,7 @@ const registry = new Map<string, CockpitModel>()
  * @example
  * // server/plugins/cockpit-models.ts
  * export default defineNitroPlugin(() => registerCockpitModels(posts))
+ * @public
  */
 export function registerCockpitModels(...models: CockpitModel[]): void {
   for (const model of models) {

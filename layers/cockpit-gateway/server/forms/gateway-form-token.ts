@@ -48,6 +48,7 @@ function equalTokens(a: string, b: string): boolean {
  * `null` without a valid session. Render it only into per-request pages, never into prerendered HTML.
  * @param event the request
  * @example `<input type="hidden" name="_csrf" :value="formToken">`
+ * @public
  */
 export async function getGatewayFormToken(event: H3Event): Promise<string | null> {
   const session = await getGatewaySession(event)
@@ -59,6 +60,7 @@ export async function getGatewayFormToken(event: H3Event): Promise<string | null
  * valid session, 403 `CSRF_TOKEN_INVALID` when the token is missing or belongs to another session.
  * @param event the request
  * @param token the submitted token
+ * @public
  */
 export async function requireGatewayFormToken(event: H3Event, token: unknown): Promise<void> {
   const session = await getGatewaySession(event)

@@ -19,6 +19,7 @@ function forbidden(code: string): never {
  *    method, so a browser preflights it cross-site anyway.
  * @param event the request
  * @param allowForm accept `application/x-www-form-urlencoded` here
+ * @public
  */
 export function requireSameOriginRequest(event: H3Event, allowForm = false): void {
   if (!STATE_CHANGING.has(event.method)) return

@@ -6,7 +6,10 @@ import { useGatewayConfig } from '../config/gateway-config'
 import type { GatewayConfig } from '../config/gateway-config'
 import { getLoginAlias, rememberLoginAlias } from './aliases'
 
-/** Checks a username and password; resolves the user (with a gateway role) or `null` for bad credentials. */
+/**
+ * Checks a username and password; resolves the user (with a gateway role) or `null` for bad credentials.
+ * @public
+ */
 export type PasswordIdentityProvider = (event: H3Event, username: string, password: string) => Promise<User | null>
 
 /**
@@ -14,6 +17,7 @@ export type PasswordIdentityProvider = (event: H3Event, username: string, passwo
  * counts every spelling of an account in one bucket (an attacker must not get a fresh bucket by writing
  * `Alice` instead of `alice`).
  * @example providers.set('ldap', { authenticate: checkLdap, canonicalUsername: name => name.toLowerCase() })
+ * @public
  */
 export interface PasswordIdentityProviderDefinition {
   /** Checks the credentials, as a plain {@link PasswordIdentityProvider} does. */
@@ -44,6 +48,7 @@ declare module 'nitropack/types' {
  * The default account key of a username: Unicode NFKC (so `ｅｄｉｔｏｒ` and `editor` agree), then lower case.
  * @param username a username the gateway accepted
  * @example getCanonicalUsername('Ｅditor') // 'editor'
+ * @public
  */
 export function getCanonicalUsername(username: string): string {
   return username.normalize('NFKC').toLowerCase()
@@ -53,6 +58,7 @@ export function getCanonicalUsername(username: string): string {
  * Maps a provider's role (Cockpit v2 role, v1 group, OIDC claim) to a gateway role; unlisted → `guest`.
  * @param config gateway config
  * @param providerRole the provider's role name
+ * @public
  */
 export function mapGatewayRole(config: GatewayConfig, providerRole: unknown): string {
   // A claim may carry several roles: the first one that maps wins, in the claim's order.
@@ -66,6 +72,7 @@ export function mapGatewayRole(config: GatewayConfig, providerRole: unknown): st
  * from `auth.oidcRoleClaim`. Tokens and other claims are not kept.
  * @param config gateway config
  * @param claims the userinfo (or ID token) claims
+ * @public
  */
 export function mapOidcClaimsToUser(config: GatewayConfig, claims: Record<string, unknown>): User {
   // OIDC Core: `sub` is a string of at most 255 ASCII characters; anything else is refused, never coerced.

@@ -7,7 +7,10 @@ import { useGatewayConfig } from '../config/gateway-config'
 import type { GatewayConfig } from '../config/gateway-config'
 import { GatewayStoreDownError, mayCallGatewayStore, noteGatewayStoreFailure, noteGatewayStoreSuccess } from '../storage/gateway-store-breaker'
 
-/** Named policies from `runtimeConfig.cockpitGateway.rateLimit`. */
+/**
+ * Named policies from `runtimeConfig.cockpitGateway.rateLimit`.
+ * @public
+ */
 export type GatewayRateLimitPolicy = keyof GatewayConfig['rateLimit']
 
 const storeDown = new Set<GatewayRateLimitPolicy>()
@@ -34,6 +37,7 @@ function limiterKey(policy: GatewayRateLimitPolicy, subject: string): string {
  * @param event the request
  * @param policy which policy
  * @param subject who is counted: a user id, a client IP, a username
+ * @public
  */
 export async function requireRateLimit(event: H3Event, policy: GatewayRateLimitPolicy, subject: string): Promise<void> {
   if (import.meta.prerender) return

@@ -18,7 +18,10 @@ function sessionStoreUnavailable() {
   return createError({ statusCode: 503, statusMessage: 'Session store unavailable', data: { code: 'SESSION_STORE_UNAVAILABLE' } })
 }
 
-/** A session that passed every server-side check. */
+/**
+ * A session that passed every server-side check.
+ * @public
+ */
 export interface GatewaySession {
   user: User
   loggedInAt: number
@@ -167,6 +170,7 @@ function isComplete(session: UserSession): session is UserSession & GatewaySessi
  * (then a cache lookup), a revocation check at most once per `revocationCheckInterval`, and a reseal only
  * when `lastSeenAt` is older than the refresh interval.
  * @param event the request
+ * @public
  */
 export async function getGatewaySession(event: H3Event): Promise<GatewaySession | null> {
   if (CONTEXT_KEY in event.context) return event.context[CONTEXT_KEY] as GatewaySession | null
@@ -230,6 +234,7 @@ async function readValidSession(event: H3Event): Promise<GatewaySession | null> 
  * The current valid session, or a 401 (`SESSION_EXPIRED` when a cookie was sent but failed a check,
  * `UNAUTHORIZED` otherwise).
  * @param event the request
+ * @public
  */
 export async function requireGatewaySession(event: H3Event): Promise<GatewaySession> {
   const session = await getGatewaySession(event)
@@ -245,6 +250,7 @@ export async function requireGatewaySession(event: H3Event): Promise<GatewaySess
  * @param event the request
  * @param roles gateway roles allowed
  * @example const user = await requireRole(event, 'editor', 'admin')
+ * @public
  */
 export async function requireRole(event: H3Event, ...roles: string[]): Promise<User> {
   const { user } = await requireGatewaySession(event)
@@ -259,6 +265,7 @@ export async function requireRole(event: H3Event, ...roles: string[]): Promise<U
  * with the user's current revocation version and the state store's epoch.
  * @param event the request
  * @param user the authenticated user
+ * @public
  */
 export async function startGatewaySession(event: H3Event, user: User): Promise<GatewaySession> {
   // Fresh, not cached: a logout-everywhere on another instance a moment ago must not stamp a stale version.
