@@ -26,6 +26,38 @@ const INSTALL_TIMEOUT = 300_000
 const BUILD_TIMEOUT = 240_000
 const TYPECHECK_TIMEOUT = 180_000
 
+// The layer's public surface, as the layer README lists it: adding a name here is a deliberate API change.
+// Shared utils (`defineCockpitModel` and the model types) are globals on both sides.
+const PUBLIC_SHARED = ['defineCockpitForm', 'defineCockpitModel', 'defineCockpitSingleton']
+const PUBLIC_SHARED_TYPES = [
+  'CockpitFilterOperator', 'CockpitForm', 'CockpitFormData', 'CockpitFormOptions', 'CockpitModel', 'CockpitModelItem', 'CockpitModelOptions',
+  'CockpitReadAccess', 'CockpitSingleton', 'CockpitSingletonOptions', 'CockpitSingletonValue', 'CockpitWriteAccess',
+]
+const PUBLIC_SERVER_UTILS = [
+  'getCanonicalUsername', 'getGatewayFormToken', 'getGatewaySession', 'mapGatewayRole', 'mapOidcClaimsToUser',
+  'registerCockpitForms', 'registerCockpitModels', 'registerCockpitSingletons', 'requireGatewayFormToken', 'requireGatewaySession', 'requirePermission', 'requireRateLimit',
+  'requireRole', 'requireSameOriginRequest', 'startGatewaySession', 'useCockpitClient', 'useGatewayConfig',
+]
+const PUBLIC_SERVER_TYPES = [
+  'CockpitAdapter', 'CockpitWriteAction', 'GatewayConfig', 'GatewayRateLimitPolicy', 'GatewaySession',
+  'PasswordIdentityProvider', 'PasswordIdentityProviderDefinition',
+]
+const PUBLIC_COMPOSABLES = ['useCockpitForm', 'useCockpitImage', 'useCockpitItem', 'useCockpitItems', 'useCockpitMutation', 'useCockpitRoutes', 'useCockpitSingleton', 'useCockpitUser']
+const PUBLIC_COMPOSABLE_TYPES = ['CockpitGatewayError', 'CockpitImageOptions', 'CockpitItemsQuery', 'CockpitReadError', 'CockpitRoutes', 'CockpitUserState', 'CockpitWriteOptions', 'UseCockpitFormOptions']
+
+/**
+ * The names an auto-import declaration file (`.nuxt/types/imports.d.ts`, `nitro-imports.d.ts`) takes from the
+ * installed layer: its values (`const x: typeof import('…/cockpit-gateway/…').x`) and its types
+ * (`export type { X, Y } from '…/cockpit-gateway/…'`), each sorted.
+ */
+function layerAutoImports(declarations: string): { values: string[], types: string[] } {
+  const fromLayer = String.raw`[^']*node_modules/cockpit-gateway/[^']+`
+  const values = [...declarations.matchAll(new RegExp(String.raw`const (\w+): typeof import\('${fromLayer}'\)`, 'g'))].map(([, name]) => name!)
+  const types = [...declarations.matchAll(new RegExp(String.raw`export type \{([^}]*)\} from '${fromLayer}'`, 'g'))]
+    .flatMap(([, names]) => names!.split(',').map(name => name.trim()).filter(Boolean))
+  return { values: [...new Set(values)].sort(), types: [...new Set(types)].sort() }
+}
+
 /** The runner's env without what would change a child's behaviour (NUXT_*, vitest's test mode, `npm run`'s npm_* settings). */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const keep = ([name]: [string, unknown]) => !/^(NUXT_|NITRO_|VITEST|TEST$|NODE_ENV$|INIT_CWD$)/.test(name)
@@ -87,6 +119,8 @@ describe('the packed layer, extended by an app of its own', () => {
   let installed = false
   let built = false
   let typecheck: ReturnType<typeof run> | undefined
+  let appImports = ''
+  let serverImports = ''
   let server: ChildProcess | undefined
   let gateway: RunningGateway
   const serverLogs: string[] = []
@@ -186,10 +220,32 @@ describe('the packed layer, extended by an app of its own', () => {
     const serverFiles = listFiles(join(app, '.output/server'))
     expect(serverFiles.filter(file => readFileSync(join(app, '.output/server', file), 'utf8').includes(ROOT))).toEqual([])
     built = true
+    // What the build registered as the app's auto-imports, read before the typecheck below rewrites `.nuxt`.
+    appImports = readFileSync(join(app, '.nuxt/types/imports.d.ts'), 'utf8')
+    serverImports = readFileSync(join(app, '.nuxt/types/nitro-imports.d.ts'), 'utf8')
 
     // `nuxi typecheck` rewrites only `.nuxt`: it runs beside the server tests and is awaited at the end.
     typecheck = run('npx', ['nuxi', 'typecheck'], { cwd: app, env: cleanEnv(), timeout: TYPECHECK_TIMEOUT })
   }, BUILD_TIMEOUT + 30_000)
+
+  it('gives the app exactly the documented public API as auto-imports, and none of the layer\'s internals', () => {
+    expect(built, 'build failed').toBe(true)
+    const server = layerAutoImports(serverImports)
+    expect(server.values).toEqual([...PUBLIC_SERVER_UTILS, ...PUBLIC_SHARED].sort())
+    expect(server.types).toEqual([...PUBLIC_SERVER_TYPES, ...PUBLIC_SHARED_TYPES].sort())
+    const client = layerAutoImports(appImports)
+    expect(client.values).toEqual([...PUBLIC_COMPOSABLES, ...PUBLIC_SHARED].sort())
+    expect(client.types).toEqual([...PUBLIC_COMPOSABLE_TYPES, ...PUBLIC_SHARED_TYPES].sort())
+    // A representative internal of each side, by name anywhere in the declarations (a rename of the layer's
+    // path in them must not make this pass).
+    for (const internal of ['cockpitJitter', 'encodeCockpitId', 'parseTrustProxy', 'serveCockpitItemList', 'readGatewayBody']) {
+      expect(serverImports).not.toMatch(new RegExp(String.raw`\b${internal}\b`))
+    }
+    for (const internal of ['loginSchema', 'itemParamsSchema', 'COCKPIT_FILTER_OPERATORS']) {
+      expect(appImports).not.toMatch(new RegExp(String.raw`\b${internal}\b`))
+      expect(serverImports).not.toMatch(new RegExp(String.raw`\b${internal}\b`))
+    }
+  })
 
   describe('served by node .output/server/index.mjs', () => {
     beforeAll(async () => {

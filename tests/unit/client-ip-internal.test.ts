@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { createApp, createRouter, defineEventHandler, toNodeListener } from 'h3'
 // The mock request Nitro's internal fetch is made of (nitropack's `localFetch` uses exactly this call).
 import { callNodeRequestHandler } from 'node-mock-http'
-import { getGatewayClientIp, recordGatewaySocketAddress } from '../../layers/cockpit-gateway/server/utils/client-ip'
+import { getGatewayClientIp, recordGatewaySocketAddress } from '../../layers/cockpit-gateway/server/client-address/client-ip'
 
 // A page rendered on the server fetches its data through Nitro's internal fetch: a request with no socket,
 // carrying the outer request's context. It must be keyed as the outer request's client, not as 'unknown'

@@ -3,13 +3,9 @@ import { createServer, IncomingMessage, ServerResponse, type Server } from 'node
 import { BlockList, Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { createApp, createEvent, defineEventHandler, toNodeListener } from 'h3'
-import {
-  getGatewayClientIp,
-  isIpInCidr,
-  normalizeClientIp,
-  parseTrustProxy,
-  type TrustProxySetting,
-} from '../../layers/cockpit-gateway/server/utils/client-ip'
+import { getGatewayClientIp } from '../../layers/cockpit-gateway/server/client-address/client-ip'
+import { isIpInCidr, normalizeClientIp } from '../../layers/cockpit-gateway/server/client-address/ip-address'
+import { parseTrustProxy, type TrustProxySetting } from '../../layers/cockpit-gateway/server/client-address/trust-proxy'
 
 /** An h3 event as a Node server would build it, from a socket peer and request headers. */
 function requestEvent(remoteAddress: string | undefined, headers: Record<string, string> = {}) {

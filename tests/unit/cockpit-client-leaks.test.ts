@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { startEmulator } from '../../emulator/index'
-import { createCockpitClient } from '../../layers/cockpit-gateway/server/utils/cockpit-client'
-import { cockpitErrorToH3, CockpitError } from '../../layers/cockpit-gateway/server/utils/cockpit-errors'
-import type { CockpitAdapter } from '../../layers/cockpit-gateway/server/utils/cockpit-types'
+import { createCockpitClient } from '../../layers/cockpit-gateway/server/cockpit/cockpit-client'
+import { cockpitErrorToH3, CockpitError } from '../../layers/cockpit-gateway/server/cockpit/cockpit-errors'
+import type { CockpitAdapter } from '../../layers/cockpit-gateway/server/cockpit/cockpit-types'
 
 // Security properties of the client: a key travels only in its one header, and nothing a caller
 // can see or log (errors, their data, console output, results) holds a key, a password, a user's

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createCockpitClient } from '../../layers/cockpit-gateway/server/utils/cockpit-client'
-import { CockpitError } from '../../layers/cockpit-gateway/server/utils/cockpit-errors'
-import type { CockpitClientOptions } from '../../layers/cockpit-gateway/server/utils/cockpit-types'
-import { readCockpitSessionCookie } from '../../layers/cockpit-gateway/server/utils/cockpit-v2-login'
+import { createCockpitClient } from '../../layers/cockpit-gateway/server/cockpit/cockpit-client'
+import { CockpitError } from '../../layers/cockpit-gateway/server/cockpit/cockpit-errors'
+import type { CockpitClientOptions } from '../../layers/cockpit-gateway/server/cockpit/cockpit-types'
+import { readCockpitSessionCookie } from '../../layers/cockpit-gateway/server/cockpit/cockpit-v2-login'
 
 // Upstream answers the emulator can't produce (or only with effort), replayed through an injected
 // fetch: the exact bodies and content types come from the contract.

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmulator } from '../../emulator/index'
-import { createCockpitClient } from '../../layers/cockpit-gateway/server/utils/cockpit-client'
-import { CockpitError } from '../../layers/cockpit-gateway/server/utils/cockpit-errors'
-import type { CockpitClientOptions } from '../../layers/cockpit-gateway/server/utils/cockpit-types'
+import { createCockpitClient } from '../../layers/cockpit-gateway/server/cockpit/cockpit-client'
+import { CockpitError } from '../../layers/cockpit-gateway/server/cockpit/cockpit-errors'
+import type { CockpitClientOptions } from '../../layers/cockpit-gateway/server/cockpit/cockpit-types'
 
 // Every operation of the client, for v2 and v1, against the Cockpit emulator and its reference seed
 // (contract §0). Seed values are spelled out so a changed seed fails loudly here.

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createStorage } from 'unstorage'
-import { consumeBackoff, consumeRateLimit, isRateLimitStoreError } from '../../layers/cockpit-gateway/server/utils/rate-limit'
+import { consumeBackoff } from '../../layers/cockpit-gateway/server/rate-limit/backoff'
+import { consumeRateLimit } from '../../layers/cockpit-gateway/server/rate-limit/rate-limit'
+import { isRateLimitStoreError } from '../../layers/cockpit-gateway/server/rate-limit/store-error'
 import { createDurableStateClient, durableObjectDriver } from '../../layers/cockpit-gateway/server/rate-limit/durable-driver'
 import { FakeDurableNamespace } from '../support/durable-object-fake'
 

@@ -4,8 +4,8 @@ import type { AddressInfo, Socket } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createNodeCockpitTransport, isNodeRuntime } from '../../layers/cockpit-gateway/server/cockpit/node-transport'
 import type { CockpitTransport } from '../../layers/cockpit-gateway/server/cockpit/node-transport'
-import { createCockpitClient } from '../../layers/cockpit-gateway/server/utils/cockpit-client'
-import { CockpitError } from '../../layers/cockpit-gateway/server/utils/cockpit-errors'
+import { createCockpitClient } from '../../layers/cockpit-gateway/server/cockpit/cockpit-client'
+import { CockpitError } from '../../layers/cockpit-gateway/server/cockpit/cockpit-errors'
 
 // The `node:http` transport against a real local server whose misbehaviours the emulator can't produce:
 // redirects, oversized and endless bodies, resets mid-body, a BOM, repeated headers, socket reuse.

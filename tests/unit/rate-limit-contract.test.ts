@@ -4,21 +4,17 @@ import { getRandomPort } from 'get-port-please'
 import type { Redis } from 'ioredis'
 import { createStorage, defineDriver, type Storage } from 'unstorage'
 import redisDriver from 'unstorage/drivers/redis'
+import { consumeBackoff, peekBackoff, refundBackoff, type BackoffPolicy } from '../../layers/cockpit-gateway/server/rate-limit/backoff'
 import { durableObjectDriver } from '../../layers/cockpit-gateway/server/rate-limit/durable-driver'
 import { FakeDurableNamespace } from '../support/durable-object-fake'
 import {
-  consumeBackoff,
   consumeRateLimit,
-  isRateLimitStoreError,
-  peekBackoff,
   peekRateLimit,
-  RateLimitStoreError,
-  refundBackoff,
   refundRateLimit,
-  type BackoffPolicy,
   type RateLimitPolicy,
   type RateLimitResult,
-} from '../../layers/cockpit-gateway/server/utils/rate-limit'
+} from '../../layers/cockpit-gateway/server/rate-limit/rate-limit'
+import { isRateLimitStoreError, RateLimitStoreError } from '../../layers/cockpit-gateway/server/rate-limit/store-error'
 
 // One contract, every driver the gateway supports: what passes here on memory must pass on Redis.
 

@@ -5,7 +5,7 @@ import {
   consumeRateLimit,
   rateLimitHeaders,
   type RateLimitPolicy,
-} from '../../layers/cockpit-gateway/server/utils/rate-limit'
+} from '../../layers/cockpit-gateway/server/rate-limit/rate-limit'
 
 const T0 = 1_760_000_000_000
 

@@ -2,11 +2,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 // The breaker reads its interval from the gateway config, which needs Nitro's runtime: a fixed config
 // stands in for it (the e2e suite runs the real one against a Redis that is stopped and started).
-vi.mock('../../layers/cockpit-gateway/server/utils/gateway-config', () => ({
+vi.mock('../../layers/cockpit-gateway/server/config/gateway-config', () => ({
   useGatewayConfig: () => ({ storeRetryInterval: 1000 }),
 }))
 
-const breaker = await import('../../layers/cockpit-gateway/server/utils/gateway-store-breaker')
+const breaker = await import('../../layers/cockpit-gateway/server/storage/gateway-store-breaker')
 const { GatewayStoreDownError, guardGatewayStoreCall, isGatewayStoreDown, mayCallGatewayStore, noteGatewayStoreFailure, setGatewayStoreConnected } = breaker
 
 describe('store breaker', () => {

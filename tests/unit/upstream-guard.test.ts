@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createUpstreamGuard } from '../../layers/cockpit-gateway/server/cockpit/upstream-guard'
 import type { UpstreamGuardOptions } from '../../layers/cockpit-gateway/server/cockpit/upstream-guard'
-import { CockpitError } from '../../layers/cockpit-gateway/server/utils/cockpit-errors'
+import { CockpitError } from '../../layers/cockpit-gateway/server/cockpit/cockpit-errors'
 
 // The guard's state machine with fake timers (the cool-down and queue wait are clock-driven). The same guard
 // in front of a real emulator is in tests/e2e/upstream-guard.test.ts.

@@ -1,6 +1,6 @@
 import { getRequestURL, getResponseHeader, send, setResponseHeader, setResponseHeaders, setResponseStatus } from 'h3'
 import type { H3Error, H3Event } from 'h3'
-import { isGatewayPath } from './utils/gateway-paths'
+import { isGatewayPath } from './guards/gateway-paths'
 
 /** Keys of `error.data` that may reach a client; anything else (upstream bodies, input echoes) is dropped. */
 const PUBLIC_DATA_KEYS = ['code', 'issues', 'retryAfter'] as const

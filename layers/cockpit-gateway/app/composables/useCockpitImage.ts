@@ -1,4 +1,4 @@
-import type { CockpitImageFit, CockpitImageFormat } from '../../shared/types/cockpit-image'
+import type { CockpitImageFit, CockpitImageFormat } from '../../shared/internal/cockpit-image'
 
 /** Options of one image URL; every value must be in the gateway's allow-lists (`images.*` config), or it answers 400. */
 export interface CockpitImageOptions {

@@ -6,6 +6,7 @@ import type { CockpitGatewayError } from './useCockpitMutation'
 /**
  * `error` of a failed read: Nuxt's error, whose `data` is the gateway's error body (`data.data.code`).
  * Declared here because Nuxt's default changed (ofetch's `FetchError<any>` up to 4.4, `NuxtError<unknown>` from 4.5).
+ * @public
  */
 export interface CockpitReadError extends Error {
   statusCode?: number
@@ -13,7 +14,10 @@ export interface CockpitReadError extends Error {
   data?: CockpitGatewayError
 }
 
-/** List query, as the gateway accepts it. */
+/**
+ * List query, as the gateway accepts it.
+ * @public
+ */
 export interface CockpitItemsQuery {
   /** Mongo-style filter on the model's filterable fields (sent as JSON). */
   filter?: Record<string, unknown>
@@ -32,6 +36,7 @@ export interface CockpitItemsQuery {
  * @param model the declared model (or its name)
  * @param query reactive list query
  * @example const { data } = await useCockpitItems(posts, { sort: '-_created', limit: 10 })
+ * @public
  */
 export function useCockpitItems<M extends CockpitModel>(model: M, query: MaybeRefOrGetter<CockpitItemsQuery> = {}) {
   const routes = useCockpitRoutes()
@@ -58,6 +63,7 @@ export function useCockpitItems<M extends CockpitModel>(model: M, query: MaybeRe
  * @param model the declared model
  * @param id reactive item id
  * @example const { data: post, etag, refresh } = await useCockpitItem(posts, id)
+ * @public
  */
 export function useCockpitItem<M extends CockpitModel>(model: M, id: MaybeRefOrGetter<string>) {
   const routes = useCockpitRoutes()

@@ -3,7 +3,10 @@ import type { FetchResponse } from 'ofetch'
 import type { z } from 'zod'
 import type { CockpitModel, CockpitModelItem } from '../../shared/utils/cockpit-model'
 
-/** A gateway error as the browser receives it. */
+/**
+ * A gateway error as the browser receives it.
+ * @public
+ */
 export interface CockpitGatewayError {
   statusCode: number
   statusMessage: string
@@ -46,6 +49,7 @@ const RETRY_STATUS_CODES = [408, 502, 503, 504]
  * @param model the declared model
  * @example const { create, pending, error } = useCockpitMutation(posts)
  * @example await update(id, { title }, { ifMatch: etag.value }) // 409 CONFLICT when someone else saved first
+ * @public
  */
 export function useCockpitMutation<M extends CockpitModel>(model: M) {
   type Item = CockpitModelItem<M>

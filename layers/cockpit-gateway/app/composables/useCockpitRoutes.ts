@@ -1,4 +1,7 @@
-/** Where the gateway's routes live in this app (the layer's `cockpitGateway.prefix` / `authPrefix`). */
+/**
+ * Where the gateway's routes live in this app (the layer's `cockpitGateway.prefix` / `authPrefix`).
+ * @public
+ */
 export interface CockpitRoutes {
   /** e.g. `/api/cockpit/items/posts` */
   items: (model: string) => string
@@ -21,6 +24,7 @@ export interface CockpitRoutes {
 /**
  * URLs of the gateway's routes, honouring prefixes configured in nuxt.config.
  * @example <form method="post" :action="useCockpitRoutes().auth('login')">
+ * @public
  */
 export function useCockpitRoutes(): CockpitRoutes {
   const { prefix, authPrefix } = useRuntimeConfig().public.cockpitGateway as { prefix: string, authPrefix: string }

@@ -2,7 +2,10 @@ import { computed } from 'vue'
 import type { ComputedRef } from 'vue'
 import type { User } from '#auth-utils'
 
-/** The logged-in user as the app sees it, with role helpers. */
+/**
+ * The logged-in user as the app sees it, with role helpers.
+ * @public
+ */
 export interface CockpitUserState {
   /** The user, or `null` when logged out. */
   user: ComputedRef<User | null>
@@ -25,6 +28,7 @@ export interface CockpitUserState {
  * The session user (wraps nuxt-auth-utils' `useUserSession()`), with roles and the gateway's login and
  * logout calls. Prerendered pages render logged out and pick the real state up after hydration.
  * @example const { user, hasRole, logout } = useCockpitUser()
+ * @public
  */
 export function useCockpitUser(): CockpitUserState {
   const session = useUserSession()

@@ -1,9 +1,9 @@
 import { createError, getQuery } from 'h3'
 import type { H3Event } from 'h3'
 import { LRUCache } from 'lru-cache'
-import type { CockpitImageFit, CockpitImageFormat } from '../../shared/types/cockpit-image'
-import type { CockpitImageTransform } from '../utils/cockpit-types'
-import type { GatewayConfig } from '../utils/gateway-config'
+import type { CockpitImageFit, CockpitImageFormat } from '../../shared/internal/cockpit-image'
+import type { CockpitImageTransform } from '../cockpit/cockpit-types'
+import type { GatewayConfig } from '../config/gateway-config'
 
 /** The query parameters of `GET images/:id`; anything else is refused. */
 const IMAGE_PARAMS = new Set(['w', 'h', 'fit', 'q', 'format'])

@@ -1,10 +1,10 @@
-import { CockpitError } from '../utils/cockpit-errors'
-import type { CockpitHttp, CockpitHttpResponse } from '../utils/cockpit-http'
-import { parseCockpitJson } from '../utils/cockpit-response'
-import type { CockpitAsset, CockpitCallOptions, CockpitImageTransform } from '../utils/cockpit-types'
-import { classifyCockpitV1Failure } from '../utils/cockpit-v1'
-import { classifyCockpitV2Failure } from '../utils/cockpit-v2'
-import { isCockpitPlainObject, requireCockpitKey } from '../utils/cockpit-validate'
+import { CockpitError } from './cockpit-errors'
+import type { CockpitHttp, CockpitHttpResponse } from './cockpit-http'
+import { parseCockpitJson } from './cockpit-response'
+import type { CockpitAsset, CockpitCallOptions, CockpitImageTransform } from './cockpit-types'
+import { classifyCockpitV1Failure } from './cockpit-v1'
+import { classifyCockpitV2Failure } from './cockpit-v2'
+import { isCockpitPlainObject, requireCockpitKey } from './cockpit-validate'
 
 // Assets and image transforms (contract section 6). Only ever a validated asset id goes upstream, never a
 // path: v1's image endpoint reads any server path given as `src` (contract 6.3).

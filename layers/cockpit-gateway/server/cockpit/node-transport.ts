@@ -1,5 +1,5 @@
 import type { Agent, IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http'
-import { CockpitError } from '../utils/cockpit-errors'
+import { CockpitError } from './cockpit-errors'
 
 /** One upstream exchange as the shared transport hands it over: every header already decided. */
 export interface CockpitTransportRequest {

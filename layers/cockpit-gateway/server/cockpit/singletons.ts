@@ -1,10 +1,10 @@
-import { CockpitError } from '../utils/cockpit-errors'
-import type { CockpitHttp } from '../utils/cockpit-http'
-import { parseCockpitJson } from '../utils/cockpit-response'
-import type { CockpitCallOptions } from '../utils/cockpit-types'
-import { classifyCockpitV1Failure } from '../utils/cockpit-v1'
-import { classifyCockpitV2Failure } from '../utils/cockpit-v2'
-import { encodeCockpitModel, isCockpitPlainObject, requireCockpitKey, toCockpitWriteData } from '../utils/cockpit-validate'
+import { CockpitError } from './cockpit-errors'
+import type { CockpitHttp } from './cockpit-http'
+import { parseCockpitJson } from './cockpit-response'
+import type { CockpitCallOptions } from './cockpit-types'
+import { classifyCockpitV1Failure } from './cockpit-v1'
+import { classifyCockpitV2Failure } from './cockpit-v2'
+import { encodeCockpitModel, isCockpitPlainObject, requireCockpitKey, toCockpitWriteData } from './cockpit-validate'
 
 // Singletons (contract section 4). Values are returned as Cockpit stores them; the gateway picks the
 // declared fields out of them.

@@ -1,4 +1,4 @@
-import { CockpitError } from '../utils/cockpit-errors'
+import { CockpitError } from './cockpit-errors'
 
 /** Limits of the per-instance guard in front of Cockpit (all from `runtimeConfig.cockpit`). */
 export interface UpstreamGuardOptions {

@@ -1,12 +1,12 @@
 import { createError, setResponseHeader } from 'h3'
 import type { H3Event } from 'h3'
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
-import { cockpitErrorToH3, isCockpitError } from '../utils/cockpit-errors'
-import { useCockpitClient } from '../utils/cockpit'
-import { requirePermission } from '../utils/cockpit-items'
-import type { CockpitWriteAction } from '../utils/cockpit-items'
-import { useGatewayConfig } from '../utils/gateway-config'
-import { requireGatewaySession } from '../utils/gateway-session'
+import { cockpitErrorToH3, isCockpitError } from '../cockpit/cockpit-errors'
+import { useCockpitClient } from '../cockpit/cockpit'
+import { requirePermission } from './cockpit-items'
+import type { CockpitWriteAction } from './cockpit-items'
+import { useGatewayConfig } from '../config/gateway-config'
+import { requireGatewaySession } from '../session/gateway-session'
 import { getCockpitItemEtag, isCockpitIfMatchSatisfied } from './item-etag'
 
 /**

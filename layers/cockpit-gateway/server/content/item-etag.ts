@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
-import type { CockpitItem } from '../utils/cockpit-types'
+import type { CockpitItem } from '../cockpit/cockpit-types'
 import { getCockpitPublicFields } from './public-fields'
 
 /**

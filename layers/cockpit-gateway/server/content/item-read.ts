@@ -1,7 +1,7 @@
 import { setResponseHeader } from 'h3'
 import type { H3Event } from 'h3'
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
-import { serveCockpitItem } from '../utils/cockpit-items'
+import { serveCockpitItem } from './cockpit-items'
 import { getCockpitItemBodyEtag } from './item-etag'
 
 /**

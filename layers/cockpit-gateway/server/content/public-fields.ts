@@ -1,5 +1,5 @@
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
-import type { CockpitItem } from '../utils/cockpit-types'
+import type { CockpitItem } from '../cockpit/cockpit-types'
 
 /** System fields that leave the gateway with every item; `_state` too for models with publishers. */
 const SYSTEM_FIELDS_OUT = ['_id', '_created', '_modified'] as const

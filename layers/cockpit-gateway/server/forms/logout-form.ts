@@ -1,7 +1,7 @@
 import type { H3Event } from 'h3'
 import { z } from 'zod'
-import { getGatewayBodyKind, readGatewayBody } from '../utils/gateway-body'
-import { getSafeRedirectPath } from '../utils/gateway-login'
+import { getGatewayBodyKind, readGatewayBody } from '../guards/gateway-body'
+import { getSafeRedirectPath } from '../login/gateway-login'
 
 /** Body of a logout form post: where to go afterwards (a same-site path; anything else means `/`). */
 export const logoutFormSchema = z.object({ redirect: z.string().max(2048).optional() }).strict()

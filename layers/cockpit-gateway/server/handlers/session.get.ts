@@ -1,4 +1,6 @@
 import type { UserSessionRequired } from '#auth-utils'
+import { getGatewaySession } from '../session/gateway-session'
+import { getGatewayFormToken } from '../forms/gateway-form-token'
 
 /**
  * `GET /api/_auth/session`: the session as the app sees it, after every server-side check, with the

@@ -1,4 +1,4 @@
-import { useGatewayStorage } from '../utils/gateway-storage'
+import { useGatewayStorage } from '../storage/gateway-storage'
 
 // Cockpit v2 logs an account in by its username or by its email. Before the first success the gateway
 // cannot know that both name one account (it never lists users), so each has its own limit; after it,

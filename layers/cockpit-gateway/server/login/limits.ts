@@ -1,19 +1,12 @@
 import { createError, setResponseHeader, setResponseHeaders } from 'h3'
 import type { H3Event } from 'h3'
 import { useStorage } from 'nitropack/runtime'
-import { useGatewayConfig } from '../utils/gateway-config'
-import { callRateLimitStore } from '../utils/gateway-rate-limit'
-import {
-  buildRateLimitKey,
-  consumeBackoff,
-  consumeRateLimit,
-  peekBackoff,
-  peekRateLimit,
-  rateLimitHeaders,
-  refundBackoff,
-  refundRateLimit,
-} from '../utils/rate-limit'
-import type { BackoffPolicy, RateLimitResult } from '../utils/rate-limit'
+import { useGatewayConfig } from '../config/gateway-config'
+import { callRateLimitStore } from '../rate-limit/gateway-rate-limit'
+import { consumeBackoff, peekBackoff, refundBackoff } from '../rate-limit/backoff'
+import type { BackoffPolicy } from '../rate-limit/backoff'
+import { buildRateLimitKey, consumeRateLimit, peekRateLimit, rateLimitHeaders, refundRateLimit } from '../rate-limit/rate-limit'
+import type { RateLimitResult } from '../rate-limit/rate-limit'
 import type { LoginDevice } from './device'
 
 // What a login attempt is counted against:

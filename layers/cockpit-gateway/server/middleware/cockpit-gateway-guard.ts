@@ -1,4 +1,7 @@
 import { setResponseHeaders } from 'h3'
+import { requireSameOriginRequest } from '../guards/gateway-origin'
+import { getGatewayPathname, getGatewayRoutePrefixes, isGatewayPath } from '../guards/gateway-paths'
+import { isGatewayFormPath } from '../forms/gateway-form-paths'
 import { startGatewayRequestTrace } from '../audit/request-trace'
 
 export default defineEventHandler((event) => {

@@ -4,8 +4,8 @@ import { useNitroApp } from 'nitropack/runtime'
 import { buildAuditRecord } from '../audit/audit-record'
 import type { AuditRoute, CockpitGatewayAuditRecord } from '../audit/audit-record'
 import { getGatewayRequestTrace } from '../audit/request-trace'
-import { useGatewayConfig } from '../utils/gateway-config'
-import { getGatewayPathname, getGatewayRoutePrefixes } from '../utils/gateway-paths'
+import { useGatewayConfig } from '../config/gateway-config'
+import { getGatewayPathname, getGatewayRoutePrefixes } from '../guards/gateway-paths'
 
 declare module 'nitropack/types' {
   interface NitroRuntimeHooks {

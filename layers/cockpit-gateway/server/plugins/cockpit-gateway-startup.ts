@@ -1,4 +1,5 @@
 import { useRuntimeConfig } from 'nitropack/runtime'
+import { useGatewayConfig } from '../config/gateway-config'
 
 /**
  * Fails fast at start-up on configuration that would only fail later, per request: invalid options, a

@@ -1,6 +1,8 @@
 import { useStorage } from 'nitropack/runtime'
-import type { GatewayStorageArea } from '../utils/gateway-storage'
-import { setGatewayStoreConnected } from '../utils/gateway-store-breaker'
+import type { GatewayStorageArea } from '../storage/gateway-storage'
+import { setGatewayStoreConnected } from '../storage/gateway-store-breaker'
+import { useGatewayConfig } from '../config/gateway-config'
+import { resetGatewayStorageViews } from '../storage/gateway-storage'
 import { durableObjectDriver } from '../rate-limit/durable-driver'
 
 /**

@@ -1,13 +1,7 @@
 import { createStorage } from 'unstorage'
 import type { Driver, Storage } from 'unstorage'
-import {
-  consumeBackoff,
-  consumeRateLimit,
-  peekBackoff,
-  peekRateLimit,
-  refundBackoff,
-  refundRateLimit,
-} from '../utils/rate-limit'
+import { consumeBackoff, peekBackoff, refundBackoff } from './backoff'
+import { consumeRateLimit, peekRateLimit, refundRateLimit } from './rate-limit'
 import type { DurableStateReplies, DurableStateRequest } from './durable-protocol'
 
 // The gateway's Durable Object: one object per key (the driver names it with `idFromName`), so every

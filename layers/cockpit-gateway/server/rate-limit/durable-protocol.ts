@@ -1,4 +1,5 @@
-import type { BackoffPolicy, BackoffResult, RateLimitPolicy, RateLimitResult } from '../utils/rate-limit'
+import type { BackoffPolicy, BackoffResult } from './backoff'
+import type { RateLimitPolicy, RateLimitResult } from './rate-limit'
 
 // What a worker asks the gateway's Durable Object (one JSON POST per call) and what it answers. Only the
 // worker's own code reaches the object (through its binding, never from the internet), but its answers are

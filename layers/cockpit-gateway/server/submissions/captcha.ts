@@ -1,7 +1,7 @@
 import { createError } from 'h3'
 import type { H3Event } from 'h3'
-import { getGatewayClientIp } from '../utils/client-ip'
-import { useGatewayConfig } from '../utils/gateway-config'
+import { getGatewayClientIp } from '../client-address/client-ip'
+import { useGatewayConfig } from '../config/gateway-config'
 
 function refuse(statusCode: number, statusMessage: string, code: string): never {
   throw createError({ statusCode, statusMessage, data: { code } })

@@ -1,6 +1,6 @@
 import { createError } from 'h3'
 import type { CockpitForm } from '../../shared/utils/cockpit-form'
-import { getCockpitModel } from '../utils/cockpit-models'
+import { getCockpitModel } from '../content/cockpit-models'
 
 const registry = new Map<string, CockpitForm>()
 

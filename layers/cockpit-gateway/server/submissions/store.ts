@@ -1,12 +1,12 @@
 import { createError } from 'h3'
 import type { H3Event } from 'h3'
 import type { CockpitForm } from '../../shared/utils/cockpit-form'
-import { useCockpitClient, useCockpitHttp } from '../utils/cockpit'
-import { CockpitError, cockpitErrorToH3, isCockpitError } from '../utils/cockpit-errors'
-import { cockpitStatusError, parseCockpitJson } from '../utils/cockpit-response'
-import { encodeCockpitModel, isCockpitPlainObject, requireCockpitKey } from '../utils/cockpit-validate'
-import { useGatewayConfig } from '../utils/gateway-config'
-import type { GatewayConfig } from '../utils/gateway-config'
+import { useCockpitClient, useCockpitHttp } from '../cockpit/cockpit'
+import { CockpitError, cockpitErrorToH3, isCockpitError } from '../cockpit/cockpit-errors'
+import { cockpitStatusError, parseCockpitJson } from '../cockpit/cockpit-response'
+import { encodeCockpitModel, isCockpitPlainObject, requireCockpitKey } from '../cockpit/cockpit-validate'
+import { useGatewayConfig } from '../config/gateway-config'
+import type { GatewayConfig } from '../config/gateway-config'
 
 /** A submission's fields after the form's schema: plain values only. */
 export type FormSubmissionData = Record<string, string | number | boolean | null>

@@ -1,6 +1,6 @@
 import { createError, setResponseHeader } from 'h3'
 import type { H3Event } from 'h3'
-import { useGatewayConfig, useGatewayRuntimeConfig } from '../utils/gateway-config'
+import { useGatewayConfig, useGatewayRuntimeConfig } from '../config/gateway-config'
 
 // Domain separation: the session password also seals cookies and keys the session form token; a form
 // submission token must never verify as either of them (or for another form).

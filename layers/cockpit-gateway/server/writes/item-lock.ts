@@ -1,6 +1,6 @@
 import { createError, setResponseHeader } from 'h3'
 import type { H3Event } from 'h3'
-import { useGatewayConfig } from '../utils/gateway-config'
+import { useGatewayConfig } from '../config/gateway-config'
 import { callStateRedis, getStateRedisKey, runSerialised, stateStoreUnavailable } from './state-store'
 
 // Deletes the lock only while it is still ours: after its TTL another writer may hold it.

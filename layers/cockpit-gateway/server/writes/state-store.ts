@@ -2,7 +2,7 @@ import { createError } from 'h3'
 import type { Driver } from 'unstorage'
 import { useStorage } from 'nitropack/runtime'
 import { getRedisEntryKey } from '../storage/redis-key'
-import { guardGatewayStoreCall } from '../utils/gateway-store-breaker'
+import { guardGatewayStoreCall } from '../storage/gateway-store-breaker'
 
 /** The part of an ioredis client the write guarantees use. */
 export interface StateRedisClient {

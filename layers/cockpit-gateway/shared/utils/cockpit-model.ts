@@ -1,18 +1,27 @@
 import type { z } from 'zod'
 
-/** Who may read a model: everyone, any logged-in user, or these gateway roles. */
+/**
+ * Who may read a model: everyone, any logged-in user, or these gateway roles.
+ * @public
+ */
 export type CockpitReadAccess = 'public' | 'authenticated' | readonly string[]
 
-/** Who may write: gateway roles, and `'owner'` for the user who created the item through the gateway. */
+/**
+ * Who may write: gateway roles, and `'owner'` for the user who created the item through the gateway.
+ * @public
+ */
 export type CockpitWriteAccess = readonly string[]
 
-/** Filter operators a browser may use; `$regex` only on fields listed in `regexFields`. */
-export const COCKPIT_FILTER_OPERATORS = ['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$regex'] as const
+/**
+ * A filter operator a browser may use; `$regex` only on fields listed in `regexFields`.
+ * @public
+ */
+export type CockpitFilterOperator = '$eq' | '$ne' | '$in' | '$nin' | '$gt' | '$gte' | '$lt' | '$lte' | '$regex'
 
-/** One of {@link COCKPIT_FILTER_OPERATORS}. */
-export type CockpitFilterOperator = (typeof COCKPIT_FILTER_OPERATORS)[number]
-
-/** The policy of one model, declared once in the app's own code. */
+/**
+ * The policy of one model, declared once in the app's own code.
+ * @public
+ */
 export interface CockpitModelOptions<S extends z.ZodObject = z.ZodObject> {
   /** The write contract: a zod object of the model's own fields (no system fields). */
   schema: S
@@ -43,14 +52,20 @@ export interface CockpitModelOptions<S extends z.ZodObject = z.ZodObject> {
   publicFilter?: Record<string, unknown>
 }
 
-/** A declared model: its name plus its fully defaulted policy. */
+/**
+ * A declared model: its name plus its fully defaulted policy.
+ * @public
+ */
 export interface CockpitModel<S extends z.ZodObject = z.ZodObject> extends Required<Omit<CockpitModelOptions<S>, 'ownerField' | 'publicFilter'>> {
   name: string
   ownerField?: string
   publicFilter?: Record<string, unknown>
 }
 
-/** An item of a declared model as the gateway returns it: the schema's fields plus Cockpit's system fields. */
+/**
+ * An item of a declared model as the gateway returns it: the schema's fields plus Cockpit's system fields.
+ * @public
+ */
 export type CockpitModelItem<M> = M extends CockpitModel<infer S> ? z.infer<S> & { _id: string, _created?: number, _modified?: number } : never
 
 /**
@@ -65,6 +80,7 @@ export type CockpitModelItem<M> = M extends CockpitModel<infer S> ? z.infer<S> &
  *   filterable: ['published', 'title'], regexFields: ['title'], sortable: ['_created', 'title'],
  *   publicFilter: { published: true },
  * })
+ * @public
  */
 export function defineCockpitModel<S extends z.ZodObject>(name: string, options: CockpitModelOptions<S>): CockpitModel<S> {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new Error(`Invalid Cockpit model name: ${JSON.stringify(name)}`)

@@ -1,5 +1,7 @@
 import { sendRedirect } from 'h3'
-import { loginSchema } from '../../../shared/types/cockpit-login'
+import { loginSchema } from '../../../shared/internal/cockpit-login'
+import { getGatewayBodyKind, readGatewayBody } from '../../guards/gateway-body'
+import { getSafeRedirectPath, loginWithPassword, sendLoginFormFailure } from '../../login/gateway-login'
 
 export default defineEventHandler(async (event) => {
   // An HTML form post gets redirects (success and failure alike); JSON callers get JSON.

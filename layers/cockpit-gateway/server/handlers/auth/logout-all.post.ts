@@ -1,4 +1,5 @@
 import { readLogoutFormTarget } from '../../forms/logout-form'
+import { getGatewaySession, requireGatewaySession, revokeAllGatewaySessions } from '../../session/gateway-session'
 
 export default defineEventHandler(async (event) => {
   // An HTML form post (no JavaScript) is sent on to a same-site page; JSON callers get 204.

@@ -1,5 +1,10 @@
 import { deleteCookie, getCookie, getQuery, sendRedirect } from 'h3'
 import type { H3Event } from 'h3'
+import { useGatewayConfig } from '../../config/gateway-config'
+import { mapOidcClaimsToUser } from '../../login/identity-providers'
+import { startGatewaySession } from '../../session/gateway-session'
+import { getGatewayClientIp } from '../../client-address/client-ip'
+import { getSafeRedirectPath } from '../../login/gateway-login'
 
 /** The cookies nuxt-auth-utils sets when a login starts and compares on the callback. */
 const FLOW_COOKIES = ['nuxt-auth-state', 'nuxt-auth-pkce', 'nuxt-auth-nonce']

@@ -1,5 +1,6 @@
-import { assetParamsSchema } from '../../../shared/types/cockpit-params'
+import { assetParamsSchema } from '../../../shared/internal/cockpit-params'
 import { serveCockpitImage } from '../../assets/images'
+import { readGatewayParams } from '../../guards/gateway-params'
 
 export default defineEventHandler(async (event) => {
   const { id } = readGatewayParams(event, assetParamsSchema)

@@ -1,4 +1,6 @@
-import { itemParamsSchema } from '../../../shared/types/cockpit-params'
+import { itemParamsSchema } from '../../../shared/internal/cockpit-params'
+import { readGatewayParams } from '../../guards/gateway-params'
+import { requireCockpitModel } from '../../content/cockpit-models'
 import { sendCockpitItemWrite } from '../../writes/item-write'
 
 export default defineEventHandler(async (event) => {

@@ -1,5 +1,8 @@
 import { z } from 'zod'
-import { modelParamsSchema } from '../../../shared/types/cockpit-params'
+import { modelParamsSchema } from '../../../shared/internal/cockpit-params'
+import { readGatewayParams } from '../../guards/gateway-params'
+import { requireCockpitModel } from '../../content/cockpit-models'
+import { readGatewayBody } from '../../guards/gateway-body'
 import { sendCockpitItemWrite } from '../../writes/item-write'
 
 export default defineEventHandler(async (event) => {

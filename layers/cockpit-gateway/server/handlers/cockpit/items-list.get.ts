@@ -1,4 +1,7 @@
-import { modelParamsSchema } from '../../../shared/types/cockpit-params'
+import { modelParamsSchema } from '../../../shared/internal/cockpit-params'
+import { readGatewayParams } from '../../guards/gateway-params'
+import { serveCockpitItemList } from '../../content/cockpit-items'
+import { requireCockpitModel } from '../../content/cockpit-models'
 
 export default defineEventHandler(async (event) => {
   const { model } = readGatewayParams(event, modelParamsSchema)

@@ -1,1 +1,3 @@
+import { sendGatewayRouteMiss } from '../../guards/gateway-routes'
+
 export default defineEventHandler(event => sendGatewayRouteMiss(event))

@@ -1,6 +1,9 @@
 import { z } from 'zod'
-import { singletonParamsSchema } from '../../../shared/types/cockpit-params'
+import { singletonParamsSchema } from '../../../shared/internal/cockpit-params'
 import { updateCockpitSingleton } from '../../content/singletons'
+import { readGatewayParams } from '../../guards/gateway-params'
+import { readGatewayBody } from '../../guards/gateway-body'
+import { requireCockpitSingleton } from '../../content/singleton-registry'
 
 export default defineEventHandler(async (event) => {
   const { name } = readGatewayParams(event, singletonParamsSchema)

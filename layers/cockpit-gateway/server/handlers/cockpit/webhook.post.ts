@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { invalidateFromWebhook, requireWebhookSecret } from '../../content/gateway-webhook'
+import { readGatewayBody } from '../../guards/gateway-body'
 
 const name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional()
 

@@ -1,5 +1,8 @@
-import { modelParamsSchema } from '../../../shared/types/cockpit-params'
-import { coerceFormFields, isFormPostFailure, readFormWriteGuards, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+import { modelParamsSchema } from '../../../shared/internal/cockpit-params'
+import { coerceFormFields, isFormPostFailure, readGatewayFormBody, sendFormFailure, sendFormSuccess, readFormWriteGuards } from '../../forms/form-post'
+import { requireGatewayFormToken, GATEWAY_FORM_TOKEN_FIELD } from '../../forms/gateway-form-token'
+import { readGatewayParams } from '../../guards/gateway-params'
+import { requireCockpitModel } from '../../content/cockpit-models'
 import { runCockpitItemWrite } from '../../writes/item-write'
 
 /**

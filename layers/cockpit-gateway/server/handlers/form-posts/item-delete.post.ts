@@ -1,5 +1,8 @@
-import { itemParamsSchema } from '../../../shared/types/cockpit-params'
-import { isFormPostFailure, readFormWriteGuards, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+import { itemParamsSchema } from '../../../shared/internal/cockpit-params'
+import { isFormPostFailure, readGatewayFormBody, sendFormFailure, sendFormSuccess, readFormWriteGuards } from '../../forms/form-post'
+import { requireGatewayFormToken, GATEWAY_FORM_TOKEN_FIELD } from '../../forms/gateway-form-token'
+import { readGatewayParams } from '../../guards/gateway-params'
+import { requireCockpitModel } from '../../content/cockpit-models'
 import { runCockpitItemWrite } from '../../writes/item-write'
 
 /**

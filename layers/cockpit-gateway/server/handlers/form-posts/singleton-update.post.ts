@@ -1,6 +1,9 @@
-import { singletonParamsSchema } from '../../../shared/types/cockpit-params'
+import { singletonParamsSchema } from '../../../shared/internal/cockpit-params'
 import { updateCockpitSingleton } from '../../content/singletons'
 import { coerceFormFields, isFormPostFailure, readGatewayFormBody, sendFormFailure, sendFormSuccess } from '../../forms/form-post'
+import { readGatewayParams } from '../../guards/gateway-params'
+import { GATEWAY_FORM_TOKEN_FIELD } from '../../forms/gateway-form-token'
+import { requireCockpitSingleton } from '../../content/singleton-registry'
 
 /**
  * `POST {prefix}/form-posts/singletons/:name/update`: the HTML form twin of `PATCH singletons/:name`.

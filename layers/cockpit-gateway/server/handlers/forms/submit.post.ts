@@ -1,5 +1,5 @@
-import { formParamsSchema } from '../../../shared/types/cockpit-form-params'
-import { readGatewayParams } from '../../utils/gateway-params'
+import { formParamsSchema } from '../../../shared/internal/cockpit-form-params'
+import { readGatewayParams } from '../../guards/gateway-params'
 import { requireCockpitForm } from '../../submissions/registry'
 import { submitCockpitForm } from '../../submissions/submit'
 

@@ -1,8 +1,8 @@
-import { formParamsSchema } from '../../../shared/types/cockpit-form-params'
-import { getGatewayClientIp } from '../../utils/client-ip'
-import { useGatewayConfig } from '../../utils/gateway-config'
-import { readGatewayParams } from '../../utils/gateway-params'
-import { requireRateLimit } from '../../utils/gateway-rate-limit'
+import { formParamsSchema } from '../../../shared/internal/cockpit-form-params'
+import { getGatewayClientIp } from '../../client-address/client-ip'
+import { useGatewayConfig } from '../../config/gateway-config'
+import { readGatewayParams } from '../../guards/gateway-params'
+import { requireRateLimit } from '../../rate-limit/gateway-rate-limit'
 import { requireCockpitForm } from '../../submissions/registry'
 import { issueFormSubmissionToken } from '../../submissions/token'
 

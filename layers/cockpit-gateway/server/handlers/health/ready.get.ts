@@ -1,4 +1,5 @@
 import { setResponseStatus } from 'h3'
+import { isGatewayReady } from '../../health/gateway-health'
 
 // Readiness: Cockpit and (when configured) Redis answer. The body says nothing more than up or down:
 // no host, no error text.
