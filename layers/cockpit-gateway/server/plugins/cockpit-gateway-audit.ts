@@ -44,5 +44,10 @@ export default defineNitroPlugin((nitro) => {
     const code = unexpected ? 'INTERNAL_ERROR' : typeof h3Error.data?.code === 'string' ? h3Error.data.code : undefined
     return emit(event, unexpected ? 500 : h3Error.statusCode, code)
   })
-  nitro.hooks.hook('afterResponse', event => emit(event, getResponseStatus(event)))
+  nitro.hooks.hook('afterResponse', (event) => {
+    const status = getResponseStatus(event)
+    // The hot path: a read that went well is never audited (only the OIDC callback, a GET, is a login).
+    if ((event.method === 'GET' || event.method === 'HEAD') && status < 502 && !event.path.startsWith(getGatewayRoutePrefixes().authPrefix)) return
+    return emit(event, status)
+  })
 })
