@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CockpitGatewayAuditRecord } from '../../layers/cockpit-gateway/server/audit/audit-record'
 import { findLeaks, startGateway, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
 
@@ -9,22 +10,7 @@ import type { RecordedExchange, RunningGateway } from '../support/gateway-server
 const LIST = '/api/cockpit/items/posts'
 const UUID = /^[\da-f]{8}-[\da-f]{4}-4[\da-f]{3}-[89ab][\da-f]{3}-[\da-f]{12}$/
 
-interface AuditLine {
-  type: string
-  time: string
-  requestId: string
-  action: string
-  method: string
-  model?: string
-  itemId?: string
-  userId?: string
-  role?: string
-  status: number
-  result: string
-  upstreamStatus?: number
-  upstreamMs?: number
-  durationMs: number
-}
+type AuditLine = CockpitGatewayAuditRecord
 
 function auditLines(gateway: RunningGateway): AuditLine[] {
   return gateway.logs.join('').split('\n').filter(line => line.startsWith('{"type":"cockpit-gateway.audit"')).map(line => JSON.parse(line) as AuditLine)

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator } from '../../emulator/index'
 import { startFaultProxy } from '../support/fault-proxy'
 import type { FaultMode, FaultProxy } from '../support/fault-proxy'
-import { findLeaks, startGateway, TestBrowser } from '../support/gateway-server'
+import { findLeaks, GENEROUS_LIMITS, startGateway, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
 
 // Network faults between the built gateway and the emulator, made by a real TCP proxy (tests/support/
@@ -11,12 +11,6 @@ import type { RecordedExchange, RunningGateway } from '../support/gateway-server
 // own, with no crash, no unhandled rejection and no leak in any answer or log line.
 
 const LIST = '/api/cockpit/items/posts'
-const GENEROUS_LIMITS = {
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_READ_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_WRITE_LIMIT: '100000',
-}
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
 /** The codes each fault may answer with: 503 for no usable connection, 504 for no answer in time. */

@@ -8,7 +8,7 @@ import { getRandomPort } from 'get-port-please'
 import { defaults, seal, unseal } from 'iron-webcrypto'
 import Redis from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { findLeaks, startGateway, TEST_SESSION_PASSWORD, TestBrowser } from '../support/gateway-server'
+import { findLeaks, GENEROUS_LIMITS, startGateway, TEST_SESSION_PASSWORD, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
 
 const LIST = '/api/cockpit/items/posts'
@@ -16,12 +16,6 @@ const LIVE = '/api/cockpit/health/live'
 const READY = '/api/cockpit/health/ready'
 const HEALTHCHECK = '/api/system/healthcheck'
 const COOKIE = '__Host-cockpit-session'
-const GENEROUS_LIMITS = {
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_READ_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_WRITE_LIMIT: '100000',
-}
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 

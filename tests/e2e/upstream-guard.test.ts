@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { findLeaks, startGateway, TestBrowser } from '../support/gateway-server'
+import { findLeaks, GENEROUS_LIMITS, startGateway, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
 
 // The per-instance guard in front of Cockpit, on the built server against the emulator over HTTP: the
@@ -7,12 +7,6 @@ import type { RecordedExchange, RunningGateway } from '../support/gateway-server
 // concurrency cap (503 UPSTREAM_BUSY beyond the queue, never more calls in flight than the cap).
 
 const LIST = '/api/cockpit/items/posts'
-const GENEROUS_LIMITS = {
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_READ_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_WRITE_LIMIT: '100000',
-}
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const listCalls = (gateway: RunningGateway) => gateway.emulator.requests.filter(r => r.path === '/api/content/items/posts').length
 

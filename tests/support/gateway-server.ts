@@ -10,6 +10,14 @@ import type { RunningEmulator } from '../../emulator/index'
 import { EMULATOR_KEYS } from '../../scripts/embedded-cockpit'
 
 /** The session password every test server runs with (tests unseal cookies with it). */
+/** Limits so high that a test's own traffic never hits them (the limiter still counts every request). */
+export const GENEROUS_LIMITS = {
+  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '100000',
+  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '100000',
+  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_READ_LIMIT: '100000',
+  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_WRITE_LIMIT: '100000',
+}
+
 export const TEST_SESSION_PASSWORD = 'e2e-session-password-0123456789-abcdefghijklmnop'
 
 // `DEMO_OUTPUT_DIR` selects another build (see scripts/build-demo.ts); default: the repo's `.output`.

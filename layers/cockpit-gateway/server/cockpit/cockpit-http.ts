@@ -267,21 +267,28 @@ export async function readCockpitBody(response: Response, maxBytes: number): Pro
   // would inflate it: then it is counted as it is read.
   const coding = response.headers.get('content-encoding')
   if (length !== null && /^\d+$/.test(length) && (coding === null || coding === 'identity')) return response.text()
-  const reader = response.body.getReader()
   const decoder = new TextDecoder()
-  let size = 0
   let text = ''
+  await readCappedChunks(response, maxBytes, (chunk) => {
+    text += decoder.decode(chunk, { stream: true })
+  })
+  return text + decoder.decode()
+}
+
+/** Reads a body chunk by chunk, giving up with `UPSTREAM_ERROR` past `maxBytes`; resolves its size. */
+async function readCappedChunks(response: Response, maxBytes: number, onChunk: (chunk: Uint8Array) => void): Promise<number> {
+  const reader = response.body!.getReader()
+  let size = 0
   for (;;) {
     const { done, value } = await reader.read()
-    if (done) break
+    if (done) return size
     size += value.byteLength
     if (size > maxBytes) {
       await reader.cancel().catch(() => {})
       throw new CockpitError('UPSTREAM_ERROR', response.status)
     }
-    text += decoder.decode(value, { stream: true })
+    onChunk(value)
   }
-  return text + decoder.decode()
 }
 
 /**
@@ -296,19 +303,8 @@ export async function readCockpitBytes(response: Response, maxBytes: number): Pr
     if (!response.body) return new Uint8Array(0)
     throw new CockpitError('UPSTREAM_ERROR', response.status)
   }
-  const reader = response.body.getReader()
   const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {})
-      throw new CockpitError('UPSTREAM_ERROR', response.status)
-    }
-    chunks.push(value)
-  }
+  const size = await readCappedChunks(response, maxBytes, chunk => chunks.push(chunk))
   const bytes = new Uint8Array(size)
   let offset = 0
   for (const chunk of chunks) {
