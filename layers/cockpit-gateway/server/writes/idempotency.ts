@@ -22,7 +22,8 @@ type IdempotencyRecord
     | { state: 'unknown', fingerprint: string, expiresAt: number }
 
 /** A write of which the gateway knows for sure that nothing reached Cockpit's store. */
-const KNOWN_NOT_WRITTEN = new Set(['RATE_LIMIT_UNAVAILABLE', 'SESSION_STORE_UNAVAILABLE', 'MISSING_KEY', 'CONFIG_INVALID', 'ITEM_BUSY'])
+// Failures that happen before anything is sent to Cockpit (the upstream guard refuses a call without sending it).
+const KNOWN_NOT_WRITTEN = new Set(['RATE_LIMIT_UNAVAILABLE', 'SESSION_STORE_UNAVAILABLE', 'MISSING_KEY', 'CONFIG_INVALID', 'ITEM_BUSY', 'UPSTREAM_BUSY', 'UPSTREAM_CIRCUIT_OPEN'])
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 
