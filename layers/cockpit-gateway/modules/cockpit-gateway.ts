@@ -1,6 +1,6 @@
 import { addServerHandler, addTypeTemplate, createResolver, defineNuxtModule } from '@nuxt/kit'
 import { defu } from 'defu'
-import type { NitroConfig } from 'nitropack/types'
+import type { Nitro, NitroConfig } from 'nitropack/types'
 
 /** Build-time options of the layer (`cockpitGateway` in nuxt.config). */
 export interface CockpitGatewayModuleOptions {
@@ -71,7 +71,9 @@ export default defineNuxtModule<CockpitGatewayModuleOptions>({
       getContents: () => `/// <reference path=${JSON.stringify(resolve('../types/cockpit-auth.d.ts'))} />\nexport {}\n`,
     }, { nitro: true, nuxt: true })
 
-    nuxt.hook('nitro:init', (nitro) => {
+    nuxt.hook('nitro:init', (nitroInstance) => {
+      // Typed from nitropack itself, as in `nitro:config` below (a second @nuxt/schema types the hook's fallback).
+      const nitro = nitroInstance as unknown as Nitro
       // Workers bind a Durable Object class only when the worker's entry module exports it, and Nitro's
       // `cloudflare_module` entry exports just the fetch handler. The least intrusive way in is Nitro's own
       // `entry` option: a two-line module that re-exports the preset's entry and adds the class (no
