@@ -4,8 +4,8 @@
 // mid-body, garbage bytes, a slow drip, in turn) for SOAK_FAULT_FOR seconds every SOAK_FAULT_EVERY seconds.
 // Every answer is checked against what its operation may answer at that moment: public reads 200 always
 // (stale while Cockpit is unreachable), logins 200 always (local users), uncached reads and writes 200/201, or
-// during a fault (and for the breaker's cool-down after it) 503/504 with a documented upstream code. Anything
-// else is unexpected. RSS is sampled every second; growth after the warm-up must stay within 10%.
+// during a fault (and for the breaker's cool-down after it) 503/504 with a documented upstream code (a retried
+// create also 409 IDEMPOTENCY_OUTCOME_UNKNOWN / IDEMPOTENCY_IN_PROGRESS). Anything else is unexpected. RSS is sampled every second; growth after the warm-up must stay within 10%.
 // Writes carry an Idempotency-Key and a refused one is retried once with the same key.
 // Knobs (env): SOAK_DURATION (600 s), SOAK_WARMUP (30 s), SOAK_CONCURRENCY (16), SOAK_FAULT_EVERY (30 s),
 // SOAK_FAULT_FOR (8 s), BENCH_RESULTS (bench/results.md), DEMO_OUTPUT_DIR (the build).
@@ -50,7 +50,10 @@ if (FAULT_FOR >= FAULT_EVERY) {
 const UPSTREAM_TIMEOUT_MS = 3000
 const BREAKER_COOL_DOWN_MS = 2000
 const GRACE_MS = UPSTREAM_TIMEOUT_MS * 2 + BREAKER_COOL_DOWN_MS + 1000
-const UPSTREAM_CODES = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_CIRCUIT_OPEN', 'UPSTREAM_BUSY', 'UPSTREAM_ERROR', 'UPSTREAM_OUTCOME_UNKNOWN'])
+const UPSTREAM_CODES = new Set(['UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_CIRCUIT_OPEN', 'UPSTREAM_BUSY', 'UPSTREAM_ERROR'])
+// A retried create whose first attempt was cut off after it was sent: the gateway can't know whether Cockpit
+// stored it, and says so rather than risk storing it twice (or the first attempt is still running).
+const RETRY_CODES = new Set(['IDEMPOTENCY_OUTCOME_UNKNOWN', 'IDEMPOTENCY_IN_PROGRESS'])
 const FAULTS: FaultMode[] = ['refuse', 'stall', 'reset', 'garbage', 'drip']
 const LIST = '/api/cockpit/items/posts'
 const ITEM_IDS = ['6b0bc3c7686c82ffb095aa90', '6b0bc3c7686c82ffb095aa91', '6b0bc3c7686c82ffb095aa92']
@@ -87,7 +90,8 @@ function record(operation: Operation, status: number, code: string | undefined, 
   const key = code ? `${status} ${code}` : String(status)
   tally.statuses.set(key, (tally.statuses.get(key) ?? 0) + 1)
   const ok = operation === 'create' ? status === 201 : status === 200
-  const upstreamTrouble = (status === 503 || status === 504 || status === 502) && !!code && UPSTREAM_CODES.has(code)
+  const upstreamTrouble = ((status === 503 || status === 504 || status === 502) && !!code && UPSTREAM_CODES.has(code))
+    || (operation === 'create' && status === 409 && !!code && RETRY_CODES.has(code))
   const mayFail = operation === 'editor list' || operation === 'create'
   if (ok || (mayFail && upstreamTrouble && nearFault(start, end))) return
   tally.unexpectedCount++
