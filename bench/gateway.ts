@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import type { StubRoute } from './upstream-stub'
+import { readKnob } from './lib/knobs'
 import { cleanUp, makeTempDir, readCpuMicros, readRssBytes, runProcess } from './lib/processes'
 import { formatSection, hasInvalidRows, prependSection } from './lib/report'
 import type { BenchReport, ExpiryFigures, MemoryFigures, VariantFigures, WindowFigures } from './lib/report'
@@ -24,16 +25,7 @@ import type { Server, Session } from './lib/servers'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const BENCH = join(ROOT, 'bench')
 
-function knob(name: string, fallback: number, integer = false): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
-    process.stderr.write(`bench: ${name} must be a ${integer ? 'non-negative integer' : 'non-negative number'}\n`)
-    process.exit(2)
-  }
-  return value
-}
+const knob = (name: string, fallback: number, integer = false) => readKnob('bench', name, fallback, integer ? 'non-negative integer' : 'non-negative')
 
 const ROUNDS = Math.max(1, knob('BENCH_ROUNDS', 3, true))
 const DURATION = knob('BENCH_DURATION', 10)

@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startFaultProxy } from '../tests/support/fault-proxy'
 import type { FaultMode } from '../tests/support/fault-proxy'
+import { readKnob } from './lib/knobs'
 import { cleanUp, readCpuMicros, readRssBytes } from './lib/processes'
 import { prependSection } from './lib/report'
 import { GATEWAY_ENTRY, localUsers, login, startGateway, startStub } from './lib/servers'
@@ -24,16 +25,7 @@ import type { Server } from './lib/servers'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-function knob(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) {
-    process.stderr.write(`soak: ${name} must be a positive number\n`)
-    process.exit(2)
-  }
-  return value
-}
+const knob = (name: string, fallback: number) => readKnob('soak', name, fallback, 'positive')
 
 const DURATION = knob('SOAK_DURATION', 600)
 const WARMUP = knob('SOAK_WARMUP', 30)

@@ -1,4 +1,4 @@
-import { startEmulator } from '../emulator/index'
+import { SEED_V2, startEmulator } from '../emulator/index'
 import type { RunningEmulator } from '../emulator/index'
 
 /**
@@ -11,6 +11,16 @@ export const EMULATOR_KEYS = {
   2: { read: 'API-4ca657e22b1b6de9ec5768825275b5fd5567940b', write: 'USR-da7031273a73ae299876608f160b18e120677850', auth: '', submit: 'API-9fe1a41cee0b2b8a97c86a43975c375d478d3166', asset: '' },
   1: { read: 'f2a59d21d99f0f96a24c4096fa89d3', write: 'account-74c726f8de971e05e5523934918f7058', auth: 'account-74c726f8de971e05e5523934918f7058', submit: 'account-74c726f8de971e05e5523934918f7058', asset: 'account-74c726f8de971e05e5523934918f7058' },
 } as const
+
+/**
+ * The role keys the demo runs with against the emulator: the reference seed has no role scoped to
+ * `content/settings/update`, so on v2 the demo's admins change the site settings with the seed's full key (a real
+ * deployment gives admins a role key of their own); v1 singletons are read-only through the gateway.
+ * @param version Cockpit API version of the emulator
+ */
+export function emulatorRoleKeys(version: 1 | 2): { NUXT_COCKPIT_ROLE_KEYS?: string } {
+  return version === 2 ? { NUXT_COCKPIT_ROLE_KEYS: JSON.stringify({ admin: SEED_V2.keys.full }) } : {}
+}
 
 /**
  * Starts the Cockpit emulator on a free loopback port and returns the `NUXT_COCKPIT_*` env that points

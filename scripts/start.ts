@@ -2,9 +2,8 @@
 // emulator (a separate in-process server here, never part of the build), with no configuration at all.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { SEED_V2 } from '../emulator/index'
 import type { RunningEmulator } from '../emulator/index'
-import { startEmbeddedCockpit } from './embedded-cockpit'
+import { emulatorRoleKeys, startEmbeddedCockpit } from './embedded-cockpit'
 
 const env: Record<string, string | undefined> = { ...process.env }
 let emulator: RunningEmulator | undefined
@@ -14,9 +13,7 @@ if (!env.NUXT_COCKPIT_URL) {
   const embedded = await startEmbeddedCockpit(version)
   emulator = embedded.emulator
   Object.assign(env, embedded.env)
-  // The seed has no role scoped to `content/settings/update`: on the embedded v2 the demo's admins change the
-  // site settings with its full key (a real deployment gives admins a role key of their own, NUXT_COCKPIT_ROLE_KEYS).
-  if (version === 2) env.NUXT_COCKPIT_ROLE_KEYS ??= JSON.stringify({ admin: SEED_V2.keys.full })
+  if (!env.NUXT_COCKPIT_ROLE_KEYS) Object.assign(env, emulatorRoleKeys(version))
   // Its address is the gateway's business only: printed as such, so that nobody mistakes it for the demo.
   console.log(`[start] NUXT_COCKPIT_URL is not set: the gateway reads from the embedded Cockpit emulator (v${version}, reference seed; internal API at ${emulator.url}, not a page to open).`)
 }

@@ -7,7 +7,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { TestRedis } from '../support/test-redis'
+import { terminate } from '../support/wait'
 import { nginxMainConfig } from './nginx-config'
+
+export { eventually, sleep } from '../support/wait'
 
 const owned = new Set<number>()
 
@@ -42,25 +46,6 @@ export function killOwnedProcesses(): void {
 }
 
 /** Resolves after `ms`. */
-export const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms))
-
-/**
- * Polls `check` every `every` ms until it is true; false when `ms` passed first.
- * @param check the condition
- * @param ms the bound
- * @param every the polling period
- */
-export async function eventually(check: () => Promise<boolean> | boolean, ms = 15_000, every = 100): Promise<boolean> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    try {
-      if (await check()) return true
-    }
-    catch { /* not yet */ }
-    if (Date.now() > deadline) return false
-    await sleep(every)
-  }
-}
 
 /**
  * Whether something accepts TCP connections on a loopback port.
@@ -79,69 +64,23 @@ export function accepts(port: number): Promise<boolean> {
   })
 }
 
-/** Sends SIGTERM and waits for the exit; SIGKILL after `ms`. True when it exited on SIGTERM. */
-async function terminate(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return true
-  const exited = new Promise(r => child.once('exit', r))
-  child.kill('SIGTERM')
-  const clean = await Promise.race([exited.then(() => true), sleep(ms).then(() => false)])
-  if (!clean) {
-    child.kill('SIGKILL')
-    await exited
-  }
+/** Like the shared `terminate`, and the PID is no longer this run's to kill. */
+async function terminateOwned(child: ChildProcess, ms: number): Promise<boolean> {
+  const clean = await terminate(child, ms)
   releaseProcess(child.pid)
   return clean
 }
 
-/** A redis-server without persistence, in the foreground as this run's child; restartable on the same port (empty). */
-export class ClusterRedis {
-  private child: ChildProcess | undefined
-  private readonly dir = mkdtempSync(join(tmpdir(), 'cg-cluster-redis-'))
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`
-  }
-
-  /** Whether it answers `PING`. */
-  answers(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = connect(this.port, '127.0.0.1')
-      let reply = ''
-      socket.setTimeout(500, () => socket.destroy())
-      socket.on('connect', () => socket.write('PING\r\n'))
-      socket.on('data', (chunk) => {
-        reply += String(chunk)
-        if (reply.includes('+PONG')) {
-          socket.destroy()
-          resolve(true)
-        }
-      })
-      socket.on('error', () => resolve(false))
-      socket.on('close', () => resolve(false))
-    })
+/** The cluster's redis-server: the shared test one, its processes owned by this run (killed on exit). */
+export class ClusterRedis extends TestRedis {
+  constructor(port: number) {
+    super(port, { started: ownProcess, exited: releaseProcess })
   }
 
   /** Starts it and waits until it answers. */
-  async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' })
-    this.child = child
-    ownProcess(child.pid)
-    child.once('exit', () => releaseProcess(child.pid))
-    if (!await eventually(() => this.answers(), 10_000)) throw new Error('redis-server did not start (is it installed?)')
-  }
-
-  /** Stops it by its PID and waits for the exit. */
-  async stop(): Promise<void> {
-    const child = this.child
-    this.child = undefined
-    if (child) await terminate(child, 5000)
-  }
-
-  /** Stops it and removes its directory. */
-  async dispose(): Promise<void> {
-    await this.stop()
-    rmSync(this.dir, { recursive: true, force: true })
+  override async start(): Promise<boolean> {
+    if (!await super.start(10_000)) throw new Error('redis-server did not start (is it installed?)')
+    return true
   }
 }
 
@@ -224,7 +163,7 @@ export class ClusterNginx {
   async stop(): Promise<void> {
     const child = this.child
     this.child = undefined
-    if (child) await terminate(child, 5000)
+    if (child) await terminateOwned(child, 5000)
   }
 
   /** Stops it and removes its directory. */

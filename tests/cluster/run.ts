@@ -12,9 +12,10 @@ import { getRandomPort } from 'get-port-please'
 import Redis from 'ioredis'
 import { startEmulator, SEED_V2 } from '../../emulator/index'
 import type { RunningEmulator } from '../../emulator/index'
-import { findLeaks, startGateway, TestBrowser } from '../support/gateway-server'
+import { findLeaks, GENEROUS_LIMITS, startGateway, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
 import { ClusterNginx, ClusterRedis, eventually, killOwnedProcesses, ownProcess, releaseProcess, sleep } from './processes'
+import { median } from '../support/wait'
 
 const LIST = '/api/cockpit/items/posts'
 const READY = '/api/cockpit/health/ready'
@@ -39,13 +40,6 @@ const STRICT_ENV = {
   NUXT_COCKPIT_GATEWAY_AUTH_REVOCATION_CHECK_INTERVAL: '0',
 }
 /** Limits no load loop reaches; revocation and cache intervals at their defaults (1 s). */
-const GENEROUS_ENV = {
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_USER_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_READ_LIMIT: '100000',
-  NUXT_COCKPIT_GATEWAY_RATE_LIMIT_WRITE_LIMIT: '100000',
-}
-
 interface StepResult { name: string, ok: boolean, ms: number, error?: string }
 const results: StepResult[] = []
 const exchanges: RecordedExchange[] = []
@@ -69,19 +63,7 @@ async function step(name: string, body: () => Promise<void>): Promise<void> {
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
-
 /** The same cookies in a browser pointed at another server (a load balancer's next pick, or a stolen copy). */
-function copyTo(source: TestBrowser, target: { url: string, origin: string }): TestBrowser {
-  const copy = new TestBrowser(target as RunningGateway, exchanges)
-  for (const [name, value] of source.cookies) copy.cookies.set(name, value)
-  return copy
-}
-
 async function sessionRole(browser: TestBrowser): Promise<string | undefined> {
   const response = await browser.request('/api/_auth/session')
   assert.equal(response.status, 200, `session read answered ${response.status}`)
@@ -205,7 +187,7 @@ async function main(): Promise<void> {
     assert.ok(instance, `instance ${i} is not running`)
     return instance
   }
-  const edge = { url: nginx.url, origin: nginx.url }
+  const edge = { url: nginx.url, origin: nginx.url } as RunningGateway
 
   try {
     await redis.start()
@@ -215,20 +197,20 @@ async function main(): Promise<void> {
 
     await step('logout and logout-everywhere are refused by every instance on the next request', async () => {
       const editor = await loggedIn(edge, EDITOR)
-      const stolen = [0, 1, 2].map(i => copyTo(editor, running(i)))
+      const stolen = [0, 1, 2].map(i => editor.copy(running(i)))
       for (const copy of stolen) assert.equal(await sessionRole(copy), 'editor')
       assert.equal((await editor.request('/api/auth/logout', { json: {} })).status, 204)
       for (const [i, copy] of stolen.entries()) assert.equal(await sessionRole(copy), undefined, `instance ${i} still accepts a logged-out cookie`)
-      assert.equal(await sessionRole(copyTo(stolen[0]!, edge)), undefined)
+      assert.equal(await sessionRole(stolen[0]!.copy(edge)), undefined)
 
       const first = await loggedIn(edge, EDITOR)
       const second = await loggedIn(edge, EDITOR)
-      const copies = [first, second].flatMap(browser => [0, 1, 2].map(i => copyTo(browser, running(i))))
+      const copies = [first, second].flatMap(browser => [0, 1, 2].map(i => browser.copy(running(i))))
       for (const copy of copies) assert.equal(await sessionRole(copy), 'editor')
       assert.equal((await first.request('/api/auth/logout-all', { json: {} })).status, 204)
       for (const copy of copies) assert.equal(await sessionRole(copy), undefined, `${copy.gateway.url} still accepts a cookie revoked by logout-everywhere`)
       // The refusal is a 401 with the stable code on a write, not just an empty session.
-      const write = await copyTo(second, edge).request(LIST, { json: { title: 'written with a revoked cookie', published: true } })
+      const write = await second.copy(edge).request(LIST, { json: { title: 'written with a revoked cookie', published: true } })
       assert.equal(write.status, 401)
       assert.equal(write.json().data?.code, 'SESSION_EXPIRED')
     })
@@ -268,7 +250,7 @@ async function main(): Promise<void> {
     finally {
       flush.disconnect()
     }
-    await Promise.all([0, 1, 2].map(i => startInstance(i, GENEROUS_ENV)))
+    await Promise.all([0, 1, 2].map(i => startInstance(i, GENEROUS_LIMITS)))
 
     await step(`a write's cache invalidation shows on every instance within ${CHECK_INTERVAL_MS} ms (+${SLACK_MS} ms slack)`, async () => {
       const readers = [0, 1, 2].map(i => new TestBrowser(running(i), exchanges))
@@ -324,7 +306,7 @@ async function main(): Promise<void> {
         emulator.setFault(null)
         await instance.stop()
         instances[0] = undefined
-        await startInstance(0, GENEROUS_ENV)
+        await startInstance(0, GENEROUS_LIMITS)
       }
     })
 
@@ -361,7 +343,7 @@ async function main(): Promise<void> {
         for (const i of [0, 1, 2]) {
           await nginx.setDown([nginx.upstreams[i]!])
           await stopInstance(i)
-          await startInstance(i, GENEROUS_ENV)
+          await startInstance(i, GENEROUS_LIMITS)
           await nginx.setDown([])
           await sleep(500)
         }
@@ -387,7 +369,7 @@ async function main(): Promise<void> {
       const revoked = await loggedIn(edge, EDITOR)
       assert.equal((await revoker.request('/api/auth/logout-all', { json: {} })).status, 204)
       await sleep(CHECK_INTERVAL_MS + 100)
-      for (const i of [0, 1, 2]) assert.equal(await sessionRole(copyTo(revoked, running(i))), undefined, `instance ${i} accepts a revoked cookie before the restart`)
+      for (const i of [0, 1, 2]) assert.equal(await sessionRole(revoked.copy(running(i))), undefined, `instance ${i} accepts a revoked cookie before the restart`)
       const writer = await loggedIn(edge, EDITOR)
 
       // Healthy latency is measured before the outage and again after the recovery, so that a load change
@@ -418,7 +400,7 @@ async function main(): Promise<void> {
         // Past the revocation interval: the session check needs the store too.
         await sleep(CHECK_INTERVAL_MS + 100)
         for (const i of [0, 1, 2]) {
-          const write = await copyTo(writer, running(i)).request(LIST, { json: { title: 'written while Redis is down', published: true } })
+          const write = await writer.copy(running(i)).request(LIST, { json: { title: 'written while Redis is down', published: true } })
           assert.equal(write.status, 503, `instance ${i}: a write while Redis is down answered ${write.status}`)
           assert.equal(write.json().data?.code, 'SESSION_STORE_UNAVAILABLE')
         }
@@ -435,7 +417,7 @@ async function main(): Promise<void> {
         assert.deepEqual([0, 1, 2].map(i => running(i).pid), pids, 'an instance was restarted')
         // Every instance has seen the new (empty) store by now; the cookie revoked before stays refused (the epoch).
         await sleep(CHECK_INTERVAL_MS + 100)
-        for (const i of [0, 1, 2]) assert.equal(await sessionRole(copyTo(revoked, running(i))), undefined, `instance ${i} accepts the revoked cookie again after the empty restart`)
+        for (const i of [0, 1, 2]) assert.equal(await sessionRole(revoked.copy(running(i))), undefined, `instance ${i} accepts the revoked cookie again after the empty restart`)
         const fresh = await loggedIn(edge, EDITOR)
         const created = await fresh.request(LIST, { json: { title: `after-redis-restart-${Date.now()}`, published: true } })
         assert.equal(created.status, 201)

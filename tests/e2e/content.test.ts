@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SEED_V1, SEED_V2 } from '../../emulator/index'
 import type { RecordedRequest } from '../../emulator/index'
+import { emulatorRoleKeys } from '../../scripts/embedded-cockpit'
 import { findLeaks, startGateway, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
 
@@ -12,8 +13,6 @@ const ENV = {
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_WRITE_LIMIT: '100000',
   NUXT_COCKPIT_TIMEOUT: '20000',
   NUXT_COCKPIT_GATEWAY_WEBHOOK_SECRET: 'e2e-content-webhook-secret-7d1e',
-  // The seed has no role scoped to `content/settings/update`: the admin role writes with the full key here.
-  NUXT_COCKPIT_ROLE_KEYS: JSON.stringify({ admin: SEED_V2.keys.full }),
 }
 const SEED_SETTINGS = { siteTitle: 'Acceptance Site', tagline: 'Real Cockpit, seeded for acceptance tests' }
 
@@ -57,7 +56,7 @@ describe.each([2, 1] as const)('singletons and images against Cockpit v%i', (ver
   }
 
   beforeAll(async () => {
-    gateway = await startGateway({ version, env: ENV })
+    gateway = await startGateway({ version, env: { ...ENV, ...emulatorRoleKeys(version) } })
     anon = new TestBrowser(gateway, exchanges)
     guest = new TestBrowser(gateway, exchanges)
     admin = new TestBrowser(gateway, exchanges)

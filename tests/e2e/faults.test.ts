@@ -4,6 +4,7 @@ import { startFaultProxy } from '../support/fault-proxy'
 import type { FaultMode, FaultProxy } from '../support/fault-proxy'
 import { findLeaks, GENEROUS_LIMITS, startGateway, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
+import { sleep } from '../support/wait'
 
 // Network faults between the built gateway and the emulator, made by a real TCP proxy (tests/support/
 // fault-proxy.ts): refused connections, a stall, a reset mid-body, garbage bytes, a slow drip. Per fault: only
@@ -11,7 +12,6 @@ import type { RecordedExchange, RunningGateway } from '../support/gateway-server
 // own, with no crash, no unhandled rejection and no leak in any answer or log line.
 
 const LIST = '/api/cockpit/items/posts'
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
 /** The codes each fault may answer with: 503 for no usable connection, 504 for no answer in time. */
 const EXPECTED: Record<Exclude<FaultMode, 'pass'>, string[]> = {

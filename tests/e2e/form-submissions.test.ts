@@ -3,8 +3,8 @@ import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SEED_V1, SEED_V2 } from '../../emulator/index'
 import { EMULATOR_KEYS } from '../../scripts/embedded-cockpit'
+import { readStoredMessages } from '../support/emulator-store'
 import { findLeaks, startGateway, TestBrowser, TEST_SESSION_PASSWORD } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
 
@@ -38,11 +38,9 @@ function forgeToken(form: string, issuedAt: number, password = TEST_SESSION_PASS
 
 /** Messages as stored in the emulator, read with the full key (v2 items of `messages`, v1 entries of the form `contact`). */
 async function storedMessages(gateway: RunningGateway, version: 1 | 2): Promise<Record<string, unknown>[]> {
-  const response = version === 2
-    ? await fetch(`${gateway.emulator.url}/api/content/items/messages`, { headers: { 'api-key': SEED_V2.keys.full } })
-    : await fetch(`${gateway.emulator.url}/api/forms/export/contact?token=${SEED_V1.keys.master}`)
-  expect(response.status).toBe(200)
-  return await response.json() as Record<string, unknown>[]
+  const { status, docs } = await readStoredMessages(gateway.emulator, version)
+  expect(status).toBe(200)
+  return docs
 }
 
 describe.each([2, 1] as const)('public form submissions against Cockpit v%i', (version) => {

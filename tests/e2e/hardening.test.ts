@@ -1,15 +1,10 @@
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import type { IncomingHttpHeaders } from 'node:http'
-import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { randomInt } from 'node:crypto'
 import { getRandomPort } from 'get-port-please'
 import Redis from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { TestRedis } from '../support/test-redis'
 import { findLeaks, startGateway, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
 
@@ -318,56 +313,23 @@ describe('rate limits on real processes', () => {
   })
 
   describe('Redis stopped and restarted under a running server', () => {
-    let redis: ChildProcess | undefined
-    let redisPort: number
-    let redisDir: string
+    let redis: TestRedis
     let gateway: RunningGateway
     const exchanges: RecordedExchange[] = []
 
-    async function redisAnswers(): Promise<boolean> {
-      return new Promise((resolve) => {
-        const socket = connect(redisPort, '127.0.0.1')
-        let reply = ''
-        socket.setTimeout(500, () => socket.destroy())
-        socket.on('connect', () => socket.write('PING\r\n'))
-        socket.on('data', (chunk) => {
-          reply += String(chunk)
-          if (reply.includes('+PONG')) {
-            socket.destroy()
-            resolve(true)
-          }
-        })
-        socket.on('error', () => resolve(false))
-        socket.on('close', () => resolve(false))
-      })
-    }
-
     async function startRedis(): Promise<void> {
-      redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir], { stdio: 'ignore' })
-      for (let i = 0; i < 50 && !(await redisAnswers()); i++) await sleep(100)
-      expect(await redisAnswers()).toBe(true)
-    }
-
-    async function stopRedis(): Promise<void> {
-      const child = redis
-      redis = undefined
-      if (!child || child.exitCode !== null) return
-      const exited = new Promise(r => child.once('exit', r))
-      child.kill('SIGTERM')
-      await Promise.race([exited, sleep(5000)])
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await redis.start(5000)
+      expect(await redis.answers()).toBe(true)
     }
 
     beforeAll(async () => {
-      redisPort = await getRandomPort('127.0.0.1')
-      redisDir = mkdtempSync(join(tmpdir(), 'cg-redis-own-'))
+      redis = new TestRedis(await getRandomPort('127.0.0.1'))
       await startRedis()
-      gateway = await startGateway({ version: 2, env: { NUXT_COCKPIT_GATEWAY_REDIS_URL: `redis://127.0.0.1:${redisPort}`, NUXT_COCKPIT_GATEWAY_RATE_LIMIT_READ_LIMIT: '40', NUXT_COCKPIT_GATEWAY_RATE_LIMIT_READ_WINDOW: '3600' } })
+      gateway = await startGateway({ version: 2, env: { NUXT_COCKPIT_GATEWAY_REDIS_URL: redis.url, NUXT_COCKPIT_GATEWAY_RATE_LIMIT_READ_LIMIT: '40', NUXT_COCKPIT_GATEWAY_RATE_LIMIT_READ_WINDOW: '3600' } })
     })
     afterAll(async () => {
       await gateway?.stop()
-      await stopRedis()
-      if (redisDir) rmSync(redisDir, { recursive: true, force: true })
+      await redis?.dispose()
     })
 
     it('fails open for public reads and closed for logins, logs once per policy, and recovers', async () => {
@@ -378,7 +340,7 @@ describe('rate limits on real processes', () => {
       expect(before.status).toBe(200)
       expect(before.headers.get('ratelimit-policy')).toBe('"read";q=40;w=3600')
 
-      await stopRedis()
+      await redis.stop()
       for (let i = 0; i < 4; i++) {
         const read = await anon.request(LIST)
         expect(read.status).toBe(200)

@@ -1,13 +1,9 @@
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { getRandomPort } from 'get-port-please'
 import { defaults, seal, unseal } from 'iron-webcrypto'
 import Redis from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TestRedis } from '../support/test-redis'
+import { eventually, median, sleep } from '../support/wait'
 import { findLeaks, GENEROUS_LIMITS, startGateway, TEST_SESSION_PASSWORD, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
 
@@ -17,80 +13,7 @@ const READY = '/api/cockpit/health/ready'
 const HEALTHCHECK = '/api/system/healthcheck'
 const COOKIE = '__Host-cockpit-session'
 
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
-
-/** Polls `check` every 100 ms until it is true; false when `ms` passed first. */
-async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    await sleep(100)
-  }
-  return false
-}
-
-/** A redis-server of this test's own, without persistence, that can be stopped and started again (same port, empty). */
-class OwnRedis {
-  private child: ChildProcess | undefined
-  private dir = mkdtempSync(join(tmpdir(), 'cg-redis-scale-'))
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`
-  }
-
-  answers(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = connect(this.port, '127.0.0.1')
-      let reply = ''
-      socket.setTimeout(500, () => socket.destroy())
-      socket.on('connect', () => socket.write('PING\r\n'))
-      socket.on('data', (chunk) => {
-        reply += String(chunk)
-        if (reply.includes('+PONG')) {
-          socket.destroy()
-          resolve(true)
-        }
-      })
-      socket.on('error', () => resolve(false))
-      socket.on('close', () => resolve(false))
-    })
-  }
-
-  async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' })
-    expect(await eventually(() => this.answers(), 5000)).toBe(true)
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child
-    this.child = undefined
-    if (!child || child.exitCode !== null) return
-    const exited = new Promise(r => child.once('exit', r))
-    child.kill('SIGTERM')
-    await Promise.race([exited, sleep(5000)])
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  }
-
-  async dispose(): Promise<void> {
-    await this.stop()
-    rmSync(this.dir, { recursive: true, force: true })
-  }
-}
-
 /** A second browser holding a copy of `source`'s cookies (a stolen or backed-up cookie). */
-function copyOf(source: TestBrowser, exchanges: RecordedExchange[]): TestBrowser {
-  const copy = new TestBrowser(source.gateway, exchanges)
-  for (const [name, value] of source.cookies) copy.cookies.set(name, value)
-  return copy
-}
-
 async function sessionRole(browser: TestBrowser): Promise<string | undefined> {
   const response = await browser.request('/api/_auth/session')
   expect(response.status).toBe(200)
@@ -98,13 +21,13 @@ async function sessionRole(browser: TestBrowser): Promise<string | undefined> {
 }
 
 describe('state loss: a store that comes back empty revives no revoked session', () => {
-  let redis: OwnRedis
+  let redis: TestRedis
   let gateway: RunningGateway
   const exchanges: RecordedExchange[] = []
 
   beforeAll(async () => {
-    redis = new OwnRedis(await getRandomPort('127.0.0.1'))
-    await redis.start()
+    redis = new TestRedis(await getRandomPort('127.0.0.1'))
+    expect(await redis.start(5000)).toBe(true)
     // Interval 0: every check reads the store, so the test sees the store's state, not this instance's memory.
     gateway = await startGateway({ version: 2, env: { ...GENEROUS_LIMITS, NUXT_COCKPIT_GATEWAY_REDIS_URL: redis.url, NUXT_COCKPIT_GATEWAY_AUTH_REVOCATION_CHECK_INTERVAL: '0' } })
   })
@@ -116,12 +39,12 @@ describe('state loss: a store that comes back empty revives no revoked session',
   it('keeps a cookie revoked by logout-everywhere refused after FLUSHALL and after a restart; fresh logins work', async () => {
     const editor = new TestBrowser(gateway, exchanges)
     await editor.login('editor', 'editor-pass-123')
-    const stolen = copyOf(editor, exchanges)
+    const stolen = editor.copy()
     const bystander = new TestBrowser(gateway, exchanges)
     await bystander.login('guest', 'guest-pass-123')
-    expect(await sessionRole(copyOf(stolen, exchanges))).toBe('editor')
+    expect(await sessionRole(stolen.copy())).toBe('editor')
     expect((await editor.request('/api/auth/logout-all', { json: {} })).status).toBe(204)
-    expect(await sessionRole(copyOf(stolen, exchanges))).toBeUndefined()
+    expect(await sessionRole(stolen.copy())).toBeUndefined()
 
     // The store loses everything, as a Redis restart without persistence or a failover to an empty replica would.
     const client = new Redis(redis.url, { maxRetriesPerRequest: 1 })
@@ -132,11 +55,11 @@ describe('state loss: a store that comes back empty revives no revoked session',
       client.disconnect()
     }
     // The revoked cookie stays refused (it would match the reset version 0 without the epoch).
-    const replay = copyOf(stolen, exchanges)
+    const replay = stolen.copy()
     const refused = await replay.request(LIST, { json: { title: 'Written with a revoked cookie', published: true } })
     expect(refused.status).toBe(401)
     expect(refused.json().data.code).toBe('SESSION_EXPIRED')
-    expect(await sessionRole(copyOf(stolen, exchanges))).toBeUndefined()
+    expect(await sessionRole(stolen.copy())).toBeUndefined()
     // Fail closed: a session that was never revoked cannot be told apart, so it ends too.
     expect(await sessionRole(bystander)).toBeUndefined()
     // A fresh login works and keeps working.
@@ -148,9 +71,9 @@ describe('state loss: a store that comes back empty revives no revoked session',
 
     // A real restart of the non-persistent Redis under the running gateway.
     await redis.stop()
-    await redis.start()
+    expect(await redis.start(5000)).toBe(true)
     expect(await eventually(async () => (await new TestBrowser(gateway, exchanges).request('/api/auth/login', { json: { username: 'guest', password: 'guest-pass-123' } })).status === 200)).toBe(true)
-    expect(await sessionRole(copyOf(stolen, exchanges))).toBeUndefined()
+    expect(await sessionRole(stolen.copy())).toBeUndefined()
     expect(await sessionRole(afterFlush)).toBeUndefined()
     const again = new TestBrowser(gateway, exchanges)
     await again.login('editor', 'editor-pass-123')
@@ -183,14 +106,14 @@ describe('state loss: a store that comes back empty revives no revoked session',
 })
 
 describe('two instances sharing Redis: a session newer than an instance\'s cached state is checked again, not ended', () => {
-  let redis: OwnRedis
+  let redis: TestRedis
   let a: RunningGateway
   let b: RunningGateway
   const exchanges: RecordedExchange[] = []
 
   beforeAll(async () => {
-    redis = new OwnRedis(await getRandomPort('127.0.0.1'))
-    await redis.start()
+    redis = new TestRedis(await getRandomPort('127.0.0.1'))
+    expect(await redis.start(5000)).toBe(true)
     // The longest trust in cached state (1 s), so instance B still holds what it read when the new cookie arrives.
     const env = { ...GENEROUS_LIMITS, NUXT_COCKPIT_GATEWAY_REDIS_URL: redis.url, NUXT_COCKPIT_GATEWAY_AUTH_REVOCATION_CHECK_INTERVAL: '1000' }
     a = await startGateway({ version: 2, env })
@@ -204,9 +127,7 @@ describe('two instances sharing Redis: a session newer than an instance\'s cache
 
   /** The same cookies sent to the other instance (a load balancer's next pick). */
   function onB(browser: TestBrowser): TestBrowser {
-    const copy = new TestBrowser(b, exchanges)
-    for (const [name, value] of browser.cookies) copy.cookies.set(name, value)
-    return copy
+    return browser.copy(b)
   }
 
   it('accepts a login made on A after a logout-everywhere, and after a state loss, at once on B', async () => {
@@ -237,13 +158,13 @@ describe('two instances sharing Redis: a session newer than an instance\'s cache
 })
 
 describe('store outage: the gateway stops waiting on a dead Redis', () => {
-  let redis: OwnRedis
+  let redis: TestRedis
   let gateway: RunningGateway
   const exchanges: RecordedExchange[] = []
 
   beforeAll(async () => {
-    redis = new OwnRedis(await getRandomPort('127.0.0.1'))
-    await redis.start()
+    redis = new TestRedis(await getRandomPort('127.0.0.1'))
+    expect(await redis.start(5000)).toBe(true)
     gateway = await startGateway({ version: 2, env: { ...GENEROUS_LIMITS, NUXT_COCKPIT_GATEWAY_REDIS_URL: redis.url, NUXT_COCKPIT_GATEWAY_STORE_RETRY_INTERVAL: '2000' } })
   })
   afterAll(async () => {
@@ -315,7 +236,7 @@ describe('store outage: the gateway stops waiting on a dead Redis', () => {
     expect(gateway.emulator.requests.filter(r => r.method !== 'GET')).toEqual([])
 
     // Back without a restart of the gateway: limits, logins, writes and readiness.
-    await redis.start()
+    expect(await redis.start(5000)).toBe(true)
     expect(await eventually(async () => (await timedRead(anon)).limited)).toBe(true)
     expect(await eventually(async () => (await anon.request(READY)).status === 200)).toBe(true)
     const again = new TestBrowser(gateway, exchanges)

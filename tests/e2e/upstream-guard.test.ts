@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findLeaks, GENEROUS_LIMITS, startGateway, TestBrowser } from '../support/gateway-server'
 import type { RecordedExchange, RunningGateway } from '../support/gateway-server'
+import { sleep } from '../support/wait'
 
 // The per-instance guard in front of Cockpit, on the built server against the emulator over HTTP: the
 // circuit breaker (fail fast while Cockpit is down, public reads served stale, one probe closes it) and the
 // concurrency cap (503 UPSTREAM_BUSY beyond the queue, never more calls in flight than the cap).
 
 const LIST = '/api/cockpit/items/posts'
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const listCalls = (gateway: RunningGateway) => gateway.emulator.requests.filter(r => r.path === '/api/content/items/posts').length
 
 describe('circuit breaker (v2)', () => {

@@ -5,6 +5,7 @@ import { startFaultProxy } from '../support/fault-proxy'
 import type { FaultProxy } from '../support/fault-proxy'
 import { GENEROUS_LIMITS, startGateway, TestBrowser } from '../support/gateway-server'
 import type { RunningGateway } from '../support/gateway-server'
+import { sleep } from '../support/wait'
 
 // Issue 13, item 6: 50 concurrent writers × 20 creates each, through a network that resets and refuses
 // connections now and then (a real TCP fault proxy between the built gateway and the emulator), with clients
@@ -15,7 +16,6 @@ const LIST = '/api/cockpit/items/posts'
 const WRITERS = 50
 const WRITES_EACH = 20
 const MAX_ATTEMPTS = 8
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
 interface Outcome {
   acknowledged: Map<string, string>
@@ -49,11 +49,7 @@ describe('50 writers × 20 writes with retries, through network faults (v2)', ()
     // One editor's session in 50 tabs (50 logins at once would only measure the emulator's bcrypt).
     const first = new TestBrowser(gateway)
     await first.login('editor', 'editor-pass-123')
-    const writers = Array.from({ length: WRITERS }, () => {
-      const browser = new TestBrowser(gateway)
-      for (const [name, value] of first.cookies) browser.cookies.set(name, value)
-      return browser
-    })
+    const writers = Array.from({ length: WRITERS }, () => first.copy())
     const outcome: Outcome = { acknowledged: new Map(), unknown: new Set(), replays: 0, retries: 0, statuses: new Map() }
     const count = (key: string) => outcome.statuses.set(key, (outcome.statuses.get(key) ?? 0) + 1)
 

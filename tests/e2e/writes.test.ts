@@ -144,10 +144,10 @@ describe.each([2, 1] as const)('idempotent writes and If-Match against Cockpit v
     })
 
     it('runs 20 concurrent duplicates once across two instances sharing Redis', async () => {
-      const browsers = shared.map(g => new TestBrowser(g))
+      const first = new TestBrowser(shared[0]!)
       // One user, one session cookie, used on both instances (they share the session password and state).
-      await browsers[0]!.login('editor', 'editor-pass-123')
-      for (const [name, value] of browsers[0]!.cookies) browsers[1]!.cookies.set(name, value)
+      await first.login('editor', 'editor-pass-123')
+      const browsers = [first, first.copy(shared[1]!)]
       const key = newKey()
       const title = `idem-shared-${key}`
       shared[0].emulator.clearRequests()
@@ -345,9 +345,9 @@ describe.each([2, 1] as const)('idempotent writes and If-Match against Cockpit v
     })
 
     it('serialises conditional writes across two instances: one of two racing saves wins, the other gets 409', async () => {
-      const browsers = shared.map(g => new TestBrowser(g))
-      await browsers[0]!.login('admin', 'admin-pass-123')
-      for (const [name, value] of browsers[0]!.cookies) browsers[1]!.cookies.set(name, value)
+      const first = new TestBrowser(shared[0]!)
+      await first.login('admin', 'admin-pass-123')
+      const browsers = [first, first.copy(shared[1]!)]
       const { id, etag } = await createPost(browsers[0]!, `race-${newKey()}`)
       const answers = await Promise.all(browsers.map((b, i) => b.request(`/api/cockpit/items/posts/${id}`, { method: 'PATCH', json: { body: `writer ${i}` }, headers: { 'if-match': etag } })))
       expect(answers.map(a => a.status).sort()).toEqual([200, 409])

@@ -17,8 +17,6 @@ export interface FaultProxy {
   url: string
   /** Switches the mode; connections already open are cut, as a network fault would. */
   setMode: (mode: FaultMode) => void
-  /** Connections accepted so far. */
-  connections: () => number
   close: () => Promise<void>
 }
 
@@ -33,12 +31,10 @@ export async function startFaultProxy(upstream: string, options: { resetAfter?: 
   const resetAfter = options.resetAfter ?? 60
   const dripMs = options.dripMs ?? 200
   let mode: FaultMode = 'pass'
-  let accepted = 0
   const open = new Set<Socket>()
   const timers = new Set<ReturnType<typeof setInterval>>()
 
   const server: Server = createServer((client) => {
-    accepted++
     open.add(client)
     client.on('close', () => open.delete(client))
     client.on('error', () => {})
@@ -93,7 +89,6 @@ export async function startFaultProxy(upstream: string, options: { resetAfter?: 
       mode = next
       for (const socket of open) socket.destroy()
     },
-    connections: () => accepted,
     async close() {
       for (const timer of timers) clearInterval(timer)
       for (const socket of open) socket.destroy()

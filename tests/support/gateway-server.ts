@@ -9,7 +9,6 @@ import { startEmulator } from '../../emulator/index'
 import type { RunningEmulator } from '../../emulator/index'
 import { EMULATOR_KEYS } from '../../scripts/embedded-cockpit'
 
-/** The session password every test server runs with (tests unseal cookies with it). */
 /** Limits so high that a test's own traffic never hits them (the limiter still counts every request). */
 export const GENEROUS_LIMITS = {
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_LOGIN_LIMIT: '100000',
@@ -18,6 +17,7 @@ export const GENEROUS_LIMITS = {
   NUXT_COCKPIT_GATEWAY_RATE_LIMIT_WRITE_LIMIT: '100000',
 }
 
+/** The session password every test server runs with (tests unseal cookies with it). */
 export const TEST_SESSION_PASSWORD = 'e2e-session-password-0123456789-abcdefghijklmnop'
 
 // `DEMO_OUTPUT_DIR` selects another build (see scripts/build-demo.ts); default: the repo's `.output`.
@@ -155,6 +155,17 @@ export class TestBrowser {
 
   constructor(readonly gateway: RunningGateway, exchanges: RecordedExchange[] = []) {
     this.exchanges = exchanges
+  }
+
+  /**
+   * Another browser holding a copy of this one's cookies (a second tab, a stolen cookie, or the same cookie sent to
+   * another instance), recording into the same exchanges.
+   * @param gateway where the copy sends its requests. @default this browser's gateway
+   */
+  copy(gateway: RunningGateway = this.gateway): TestBrowser {
+    const copy = new TestBrowser(gateway, this.exchanges)
+    for (const [name, value] of this.cookies) copy.cookies.set(name, value)
+    return copy
   }
 
   /** The `Cookie` header this browser would send. */

@@ -7,8 +7,9 @@ import { createServer } from 'node:http'
 import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
-import { SEED_V1, SEED_V2, startEmulator } from '../../emulator/index'
-import { findDemoImageId } from '../../scripts/embedded-cockpit'
+import { startEmulator } from '../../emulator/index'
+import { emulatorRoleKeys, findDemoImageId } from '../../scripts/embedded-cockpit'
+import { readStoredMessages } from './emulator-store'
 import { startGateway } from './gateway-server'
 import type { RunningGateway } from './gateway-server'
 
@@ -84,10 +85,7 @@ const control = createServer((req, res) => {
 
 /** Contact messages in the emulator's store as `{ name, email, message }` (v2 items of `messages`, v1 entries of `contact`). */
 async function readMessages(): Promise<Record<string, unknown>[]> {
-  const response = version === 2
-    ? await fetch(`${emulator.url}/api/content/items/messages`, { headers: { 'api-key': SEED_V2.keys.full } })
-    : await fetch(`${emulator.url}/api/forms/export/contact?token=${SEED_V1.keys.master}`)
-  const docs = await response.json() as Record<string, unknown>[]
+  const { docs } = await readStoredMessages(emulator, version)
   return docs.map(doc => (version === 2 ? doc : doc.data) as Record<string, unknown>).map(({ name, email, message }) => ({ name, email, message }))
 }
 
@@ -107,11 +105,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 try {
-  // The About page's image, and (v2) a key an admin's settings edit can use: the seed has no role scoped to
-  // `content/settings/update`, so the admin role writes with the seed's full key here (a deployment makes a scoped role).
+  // The About page's image, and the role key an admin's settings edit uses (see emulatorRoleKeys).
   const DEMO_ENV = {
     NUXT_PUBLIC_DEMO_IMAGE_ID: await findDemoImageId(emulator),
-    ...(version === 2 ? { NUXT_COCKPIT_ROLE_KEYS: JSON.stringify({ admin: SEED_V2.keys.full }) } : {}),
+    ...emulatorRoleKeys(version),
   }
   gateways.push(await startGateway({ version, emulator, port, env: { ...BROWSER_ENV, ...GENEROUS_LOGIN, ...FORMS, ...DEMO_ENV } }))
   gateways.push(await startGateway({ version, emulator, env: { ...BROWSER_ENV, ...STRICT_LOGIN } }))
