@@ -137,7 +137,7 @@ export interface CockpitClientOptions {
   fetch?: typeof globalThis.fetch
   /**
    * How calls are sent: `fetch` (Web API, every runtime), `node` (`node:http` with a keep-alive agent; Node.js
-   * only, a third of fetch's CPU per call there) or `auto` (`node` on Node.js, `fetch` elsewhere). @default 'auto'
+   * only, about half of fetch's CPU per proxied request there) or `auto` (`node` on Node.js, `fetch` elsewhere). @default 'auto'
    */
   transport?: 'auto' | 'fetch' | 'node'
   /** A cap on calls in flight with a short queue, and a circuit breaker (see `createUpstreamGuard`). @default undefined (none) */

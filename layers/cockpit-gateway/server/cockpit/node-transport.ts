@@ -53,9 +53,10 @@ export function isNodeRuntime(): boolean {
 }
 
 /**
- * The transport for Node.js: `node:http`/`node:https` with a keep-alive agent. On Node 20 and 22 a fetch
- * costs about three times the CPU of the same exchange through `node:http` (bench: `npm run bench`), and
- * the gateway makes one per uncached read and two or three per write. Modules are taken with
+ * The transport for Node.js: `node:http`/`node:https` with a keep-alive agent. On Node 20 a bare proxy needs
+ * about half the CPU per request on it that it needs on fetch (`npm run bench`: the `bare-http` and
+ * `bare-proxy` rows), and the gateway makes an upstream call per uncached read or create (more for updates and
+ * deletes: an existence check, a read-back). Modules are taken with
  * `process.getBuiltinModule`, so bundles for other runtimes never reference them.
  * Bodies are asked for uncompressed (no `accept-encoding`): Cockpit usually sits next to the gateway.
  * @param base the normalised base URL (its protocol picks `node:http` or `node:https`)
