@@ -105,6 +105,11 @@ describe.each([2, 1] as const)('request ids and audit trail (v%i)', (version) =>
     const logout = await editor.request('/api/auth/logout', { method: 'POST', json: {} })
     expect(logout.status).toBeLessThan(400)
     expect(await lineOf(gateway, logout.headers.get('x-request-id'))).toMatchObject({ action: 'logout', result: 'OK', userId: loginLine!.userId })
+
+    // nuxt-auth-utils' own logout route, which the layer answers, is a logout too.
+    const sessionDelete = await guest.request('/api/_auth/session', { method: 'DELETE' })
+    expect(sessionDelete.status).toBeLessThan(400)
+    expect(await lineOf(gateway, sessionDelete.headers.get('x-request-id'))).toMatchObject({ action: 'logout', method: 'DELETE', role: 'guest' })
   })
 
   it('an upstream failure on a read is audited with its code', async () => {

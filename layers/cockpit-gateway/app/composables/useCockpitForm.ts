@@ -1,6 +1,7 @@
 import { computed, onMounted, ref } from 'vue'
 import type { CockpitForm, CockpitFormData } from '../../shared/utils/cockpit-form'
 import type { CockpitGatewayError } from './useCockpitMutation'
+import { toGatewayError } from '../internal/gateway-error'
 
 /** What `GET {prefix}/forms/:name/token` answers. */
 interface FormTokenAnswer {
@@ -11,12 +12,6 @@ interface FormTokenAnswer {
 
 /** Fetch a new token on mount when the page's one expires within this many ms. */
 const TOKEN_REFRESH_MARGIN = 5 * 60 * 1000
-
-function toGatewayError(error: unknown): CockpitGatewayError {
-  const data = (error as { data?: Partial<CockpitGatewayError> }).data
-  if (data && typeof data.statusCode === 'number' && data.data?.code) return data as CockpitGatewayError
-  return { statusCode: 0, statusMessage: 'Network error', data: { code: 'NETWORK_ERROR' } }
-}
 
 /** Options of {@link useCockpitForm}. */
 export interface UseCockpitFormOptions {

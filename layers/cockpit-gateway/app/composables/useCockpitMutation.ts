@@ -1,7 +1,7 @@
 import { ref } from 'vue'
-import type { FetchResponse } from 'ofetch'
 import type { z } from 'zod'
 import type { CockpitModel, CockpitModelItem } from '../../shared/utils/cockpit-model'
+import { toGatewayError } from '../internal/gateway-error'
 
 /**
  * A gateway error as the browser receives it.
@@ -13,15 +13,6 @@ export interface CockpitGatewayError {
   data: { code: string, issues?: { path: (string | number)[], code: string, message: string }[], retryAfter?: number }
   /** On a 409 `CONFLICT`: the item's current ETag (reload the item to get its content). */
   etag?: string
-}
-
-function toGatewayError(error: unknown): CockpitGatewayError {
-  const { data, response } = error as { data?: Partial<CockpitGatewayError>, response?: FetchResponse<unknown> }
-  if (data && typeof data.statusCode === 'number' && data.data?.code) {
-    const etag = response?.headers.get('etag')
-    return etag ? { ...data as CockpitGatewayError, etag } : data as CockpitGatewayError
-  }
-  return { statusCode: 0, statusMessage: 'Network error', data: { code: 'NETWORK_ERROR' } }
 }
 
 /** Options of an update or a delete. */

@@ -3,7 +3,7 @@ import type { H3Event } from 'h3'
 import { LRUCache } from 'lru-cache'
 import { useCockpitClient } from '../cockpit/cockpit'
 import { getCachedCockpitRead } from '../cache/cockpit-cache'
-import { cockpitErrorToH3, isCockpitError } from '../cockpit/cockpit-errors'
+import { withCockpitErrors } from '../cockpit/cockpit-errors'
 import { getGatewayClientIp } from '../client-address/client-ip'
 import { useGatewayConfig } from '../config/gateway-config'
 import type { GatewayConfig } from '../config/gateway-config'
@@ -27,15 +27,6 @@ function refusalError(code: Refusal) {
   return code === 'NOT_FOUND'
     ? createError({ statusCode: 404, statusMessage: 'Asset not found', data: { code: 'NOT_FOUND' } })
     : createError({ statusCode: 404, statusMessage: 'Asset is not an image', data: { code: 'NOT_AN_IMAGE' } })
-}
-
-async function upstream<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call
-  }
-  catch (error) {
-    throw isCockpitError(error) ? cockpitErrorToH3(error) : error
-  }
 }
 
 /** The key image and asset reads use: `assetKey`, else the read key. */
@@ -85,10 +76,10 @@ export async function serveCockpitImage(event: H3Event, id: string): Promise<Uin
   const cacheKey = `image:${id}:${key}`
   const { body, status } = await getCachedCockpitRead(event, ASSETS_CACHE_UNIT, cacheKey, async () => {
     const client = useCockpitClient(event)
-    const asset = await upstream(client.getAsset(id, { key: assetKey(config) }))
+    const asset = await withCockpitErrors(client.getAsset(id, { key: assetKey(config) }))
     if (!asset) return '!NOT_FOUND'
     if (!RASTER_IMAGE_TYPES.has(asset.mime.toLowerCase())) return '!NOT_AN_IMAGE'
-    const bytes = await upstream(client.getImage(id, transform, { key: assetKey(config) }))
+    const bytes = await withCockpitErrors(client.getImage(id, transform, { key: assetKey(config) }))
     if (!bytes) return '!NOT_AN_IMAGE'
     const type = sniffRasterImage(bytes)
     if (!type) throw createError({ statusCode: 502, statusMessage: 'Upstream error', data: { code: 'UPSTREAM_ERROR' } })
@@ -118,7 +109,7 @@ export async function serveCockpitAsset(event: H3Event, id: string): Promise<str
   await countAssetRead(event, config)
   const { prefix } = getGatewayRoutePrefixes(event)
   const { body, status } = await getCachedCockpitRead(event, ASSETS_CACHE_UNIT, `meta:${id}`, async () => {
-    const asset = await upstream(useCockpitClient(event).getAsset(id, { key: assetKey(config) }))
+    const asset = await withCockpitErrors(useCockpitClient(event).getAsset(id, { key: assetKey(config) }))
     if (!asset) return '!NOT_FOUND'
     const width = pickImageWidth(asset.width, config.images.widths)
     const image = RASTER_IMAGE_TYPES.has(asset.mime.toLowerCase()) && width !== undefined ? `${prefix}/images/${id}?w=${width}` : null

@@ -66,6 +66,11 @@ export function buildAuditRecord(event: H3Event, trace: GatewayRequestTrace, rou
       action = method === 'POST' ? 'webhook' : undefined
       model = undefined
     }
+    else if (kind === 'form-posts' && name === 'singletons') {
+      // `/form-posts/singletons/:name/update`
+      model = third
+      action = FORM_POST_ACTIONS[fourth ?? ''] ?? 'write'
+    }
     else if (kind === 'form-posts') {
       // `/form-posts/:model/create` or `/form-posts/:model/:id/(update|delete)`
       action = FORM_POST_ACTIONS[fourth ?? third ?? ''] ?? 'write'

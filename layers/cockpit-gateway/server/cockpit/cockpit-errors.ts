@@ -83,3 +83,17 @@ export function cockpitErrorToH3(error: CockpitError): H3Error {
   const data = error.retryAfter === undefined ? { code: error.code } : { code: error.code, retryAfter: error.retryAfter }
   return createError({ statusCode: error.statusCode, statusMessage: error.message, data })
 }
+
+/**
+ * Awaits a Cockpit call and turns a {@link CockpitError} into the gateway's answer ({@link cockpitErrorToH3});
+ * anything else is rethrown as it is.
+ * @param call the pending call
+ */
+export async function withCockpitErrors<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call
+  }
+  catch (error) {
+    throw isCockpitError(error) ? cockpitErrorToH3(error) : error
+  }
+}

@@ -1,18 +1,18 @@
-import { createNodeCockpitTransport } from '../cockpit/node-transport'
-import type { CockpitTransport, CockpitTransportResponse } from '../cockpit/node-transport'
-import { createUpstreamGuard } from '../cockpit/upstream-guard'
-import type { UpstreamOutcome } from '../cockpit/upstream-guard'
+import { createNodeCockpitTransport } from './node-transport'
+import type { CockpitTransport, CockpitTransportResponse } from './node-transport'
+import { createUpstreamGuard } from './upstream-guard'
+import type { UpstreamOutcome } from './upstream-guard'
 import { CockpitError } from './cockpit-errors'
 import type { CockpitClientHooks, CockpitClientOptions } from './cockpit-types'
 
 /** Per-call timeout when the options give none, in ms. */
-export const COCKPIT_DEFAULT_TIMEOUT = 5000
+const COCKPIT_DEFAULT_TIMEOUT = 5000
 
 /** Jitter bound of the single read retry when the options give none, in ms. */
-export const COCKPIT_DEFAULT_RETRY_DELAY = 200
+const COCKPIT_DEFAULT_RETRY_DELAY = 200
 
 /** Largest upstream body the client reads before giving up with `UPSTREAM_ERROR` (16 MiB). */
-export const COCKPIT_DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+const COCKPIT_DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 // Hooks may add tracing headers, but never a credential: the key and the session cookie are set by
 // the client alone, after the hooks ran, so a hook can neither read nor replace them.
@@ -70,7 +70,7 @@ export type CockpitHttp = (request: CockpitHttpRequest) => Promise<CockpitHttpRe
  * @param url e.g. `https://cms.example.com` or `https://example.com/cockpit`
  * @throws TypeError with a fixed message (the URL is not quoted) when it is not an http(s) URL
  */
-export function normaliseCockpitBaseUrl(url: string): string {
+function normaliseCockpitBaseUrl(url: string): string {
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -231,7 +231,7 @@ function pickCockpitTransport(base: string, options: CockpitClientOptions): Cock
  * every runtime (Workers, Deno, Bun, Node).
  * @param fetchImpl an injected fetch. @default globalThis.fetch, resolved per call
  */
-export function createFetchCockpitTransport(fetchImpl?: typeof globalThis.fetch): CockpitTransport {
+function createFetchCockpitTransport(fetchImpl?: typeof globalThis.fetch): CockpitTransport {
   // Resolved per call and never called unbound: Workers reject `fetch` detached from globalThis.
   const doFetch: typeof globalThis.fetch = fetchImpl ?? ((input, init) => globalThis.fetch(input, init))
   return async ({ method, url, headers, body, timeout, maxBytes, binary }) => {
@@ -255,7 +255,7 @@ export function createFetchCockpitTransport(fetchImpl?: typeof globalThis.fetch)
  * @param maxBytes the cap
  * @throws CockpitError `UPSTREAM_ERROR` when the body is larger
  */
-export async function readCockpitBody(response: Response, maxBytes: number): Promise<string> {
+async function readCockpitBody(response: Response, maxBytes: number): Promise<string> {
   const length = response.headers.get('content-length')
   const declared = Number(length)
   if (declared > maxBytes) {
@@ -297,7 +297,7 @@ async function readCappedChunks(response: Response, maxBytes: number, onChunk: (
  * @param maxBytes the cap
  * @throws CockpitError `UPSTREAM_ERROR` when the body is larger
  */
-export async function readCockpitBytes(response: Response, maxBytes: number): Promise<Uint8Array> {
+async function readCockpitBytes(response: Response, maxBytes: number): Promise<Uint8Array> {
   if (Number(response.headers.get('content-length')) > maxBytes || !response.body) {
     await response.body?.cancel().catch(() => {})
     if (!response.body) return new Uint8Array(0)
@@ -318,7 +318,7 @@ export async function readCockpitBytes(response: Response, maxBytes: number): Pr
  * A random pause length in `[0, max)` ms, from `crypto.getRandomValues` (available on every target runtime).
  * @param max the bound in ms
  */
-export function cockpitJitter(max: number): number {
+function cockpitJitter(max: number): number {
   if (!(max > 0)) return 0
   const buffer = new Uint32Array(1)
   crypto.getRandomValues(buffer)

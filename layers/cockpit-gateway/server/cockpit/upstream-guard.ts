@@ -28,7 +28,7 @@ export interface UpstreamGuard {
    * @throws CockpitError `UPSTREAM_BUSY` or `UPSTREAM_CIRCUIT_OPEN` without calling; whatever `call` throws
    */
   run: <T>(call: () => Promise<T>, outcome: (result: T) => UpstreamOutcome) => Promise<T>
-  /** Current state, for tests and health: `closed`, `open` or `half-open`, calls in flight and waiting. */
+  /** Current state, for tests: `closed`, `open` or `half-open`, calls in flight and waiting. */
   state: () => { circuit: 'closed' | 'open' | 'half-open', active: number, queued: number }
 }
 

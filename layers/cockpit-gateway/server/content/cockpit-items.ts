@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { LRUCache } from 'lru-cache'
 import type { User } from '#auth-utils'
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
-import { cockpitErrorToH3, isCockpitError } from '../cockpit/cockpit-errors'
+import { withCockpitErrors } from '../cockpit/cockpit-errors'
 import type { CockpitItem, CockpitListQuery } from '../cockpit/cockpit-types'
 import { getCachedCockpitRead, invalidateCockpitModelCache } from '../cache/cockpit-cache'
 import { buildCockpitListQuery, itemQuerySchema, parseCockpitFields } from './cockpit-list-query'
@@ -30,15 +30,6 @@ function forbidden(code: 'FORBIDDEN' | 'NOT_OWNER'): never {
 
 function notFound(): never {
   throw createError({ statusCode: 404, statusMessage: 'Item not found', data: { code: 'NOT_FOUND' } })
-}
-
-async function upstream<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call
-  }
-  catch (error) {
-    throw isCockpitError(error) ? cockpitErrorToH3(error) : error
-  }
 }
 
 /** Whether a user may write the model at all (any role-based write); such users read past `publicFilter`, uncached. */
@@ -123,7 +114,7 @@ export async function serveCockpitItemList(event: H3Event, model: CockpitModel):
   const { query, publicQuery, cacheKey } = validateListQuery(event, model, config.limits)
   await countRead(event, user)
   const read = async (listQuery: CockpitListQuery) => {
-    const list = await upstream(useCockpitClient(event).list(model.name, listQuery, { key: config.cockpit.readKey }))
+    const list = await withCockpitErrors(useCockpitClient(event).list(model.name, listQuery, { key: config.cockpit.readKey }))
     return JSON.stringify({ items: list.items.map(item => toPublicCockpitItem(model, item)), total: list.total })
   }
   if (model.read !== 'public' || isWriter(model, user)) {
@@ -152,7 +143,7 @@ export async function serveCockpitItem(event: H3Event, model: CockpitModel, id: 
   await countRead(event, user)
   const project = (item: CockpitItem) => fields ? Object.fromEntries(Object.entries(item).filter(([field]) => field === '_id' || Object.hasOwn(fields, field))) as CockpitItem : item
   const read = async (publicOnly: boolean) => {
-    const item = await upstream(useCockpitClient(event).get(model.name, id, options))
+    const item = await withCockpitErrors(useCockpitClient(event).get(model.name, id, options))
     if (!item) return 'null'
     const visible = toPublicCockpitItem(model, item)
     return publicOnly && !matchesPublicFilter(model, visible) ? 'null' : JSON.stringify(project(visible))
@@ -214,7 +205,7 @@ export async function requirePermission(event: H3Event, model: CockpitModel, act
   if (allowed.includes(user.role)) return user
   if (!allowed.includes('owner') || action === 'create' || !itemId) forbidden('FORBIDDEN')
   const config = useGatewayConfig(event)
-  const item = await upstream(useCockpitClient(event).get(model.name, itemId, { key: config.cockpit.readKey }))
+  const item = await withCockpitErrors(useCockpitClient(event).get(model.name, itemId, { key: config.cockpit.readKey }))
   if (!item) notFound()
   if ((await getCockpitItemOwner(model, item)) !== user.id) forbidden('NOT_OWNER')
   return user
@@ -233,7 +224,7 @@ export async function createCockpitItem(event: H3Event, model: CockpitModel, bod
   const data = validateWrite(model, user, config.cockpit.version, body, false)
   await requireRateLimit(event, 'write', `user:${user.id}`)
   if (model.ownerField) data[model.ownerField] = user.id
-  const item = await upstream(useCockpitClient(event).create(model.name, data, { key: getCockpitWriteKey(config, user.role) }))
+  const item = await withCockpitErrors(useCockpitClient(event).create(model.name, data, { key: getCockpitWriteKey(config, user.role) }))
   await setCockpitItemOwner(model, item._id, user.id)
   await invalidateCockpitModelCache(model.name)
   return toPublicCockpitItem(model, item)
@@ -252,7 +243,7 @@ export async function updateCockpitItem(event: H3Event, model: CockpitModel, id:
   const config = useGatewayConfig(event)
   const data = validateWrite(model, user, config.cockpit.version, body, true)
   await requireRateLimit(event, 'write', `user:${user.id}`)
-  const item = await upstream(useCockpitClient(event).update(model.name, id, data, { key: getCockpitWriteKey(config, user.role) }))
+  const item = await withCockpitErrors(useCockpitClient(event).update(model.name, id, data, { key: getCockpitWriteKey(config, user.role) }))
   await invalidateCockpitModelCache(model.name)
   return toPublicCockpitItem(model, item)
 }
@@ -268,7 +259,7 @@ export async function deleteCockpitItem(event: H3Event, model: CockpitModel, id:
   const user = await requirePermission(event, model, 'delete', id)
   const config = useGatewayConfig(event)
   await requireRateLimit(event, 'write', `user:${user.id}`)
-  await upstream(useCockpitClient(event).remove(model.name, id, { key: getCockpitWriteKey(config, user.role) }))
+  await withCockpitErrors(useCockpitClient(event).remove(model.name, id, { key: getCockpitWriteKey(config, user.role) }))
   await removeCockpitItemOwner(model, id)
   await invalidateCockpitModelCache(model.name)
 }

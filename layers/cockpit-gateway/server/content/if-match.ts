@@ -1,7 +1,7 @@
 import { createError, setResponseHeader } from 'h3'
 import type { H3Event } from 'h3'
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
-import { cockpitErrorToH3, isCockpitError } from '../cockpit/cockpit-errors'
+import { withCockpitErrors } from '../cockpit/cockpit-errors'
 import { useCockpitClient } from '../cockpit/cockpit'
 import { requirePermission } from './cockpit-items'
 import type { CockpitWriteAction } from './cockpit-items'
@@ -24,13 +24,7 @@ import { getCockpitItemEtag, isCockpitIfMatchSatisfied } from './item-etag'
  */
 export async function requireCockpitIfMatch(event: H3Event, model: CockpitModel, action: CockpitWriteAction, id: string, ifMatch: string): Promise<void> {
   await requireGatewaySession(event)
-  let item
-  try {
-    item = await useCockpitClient(event).get(model.name, id, { key: useGatewayConfig(event).cockpit.readKey })
-  }
-  catch (error) {
-    throw isCockpitError(error) ? cockpitErrorToH3(error) : error
-  }
+  const item = await withCockpitErrors(useCockpitClient(event).get(model.name, id, { key: useGatewayConfig(event).cockpit.readKey }))
   const etag = item ? await getCockpitItemEtag(model, item) : undefined
   if (etag && isCockpitIfMatchSatisfied(ifMatch, etag)) return
   // Someone who may not write the item learns nothing about it from a failed precondition.

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import type { CockpitModel } from '../../shared/utils/cockpit-model'
 import type { CockpitItem } from '../cockpit/cockpit-types'
-import { getCockpitPublicFields } from './public-fields'
+import { toPublicCockpitItem } from './public-fields'
 
 /**
  * JSON with object keys sorted at every level (undefined members left out): one text per value, whatever
@@ -24,31 +24,14 @@ async function sha256(text: string): Promise<string> {
   return btoa(binary).replaceAll('+', '-').replaceAll('/', '_')
 }
 
-// Memo per item text (the canonical form, or a read's response body as sent): a cached read hands out the
-// same body again and again, and must not hash it again. Bounded by count and bytes.
-const memo = new LRUCache<string, string>({ max: 2000, maxSize: 16 * 1024 * 1024, sizeCalculation: text => text.length + 64 })
-
-async function etagOfCanonical(text: string): Promise<string> {
-  let etag = memo.get(text)
-  if (etag === undefined) {
-    etag = `"${await sha256(text)}"`
-    memo.set(text, etag)
-  }
-  return etag
-}
-
 /**
  * The strong ETag of a stored item: a SHA-256 of its public fields in canonical JSON. Not `_modified`,
  * which has one-second resolution: two saves within a second would share it.
  * @param model the declared model
  * @param item the item as Cockpit returns it (extra fields are ignored) or as the gateway answers it
  */
-export function getCockpitItemEtag(model: CockpitModel, item: CockpitItem): Promise<string> {
-  const picked: Record<string, unknown> = {}
-  for (const field of getCockpitPublicFields(model)) {
-    if (item[field] !== undefined) picked[field] = item[field]
-  }
-  return etagOfCanonical(toCanonicalJson(picked))
+export async function getCockpitItemEtag(model: CockpitModel, item: CockpitItem): Promise<string> {
+  return `"${await sha256(toCanonicalJson(toPublicCockpitItem(model, item)))}"`
 }
 
 // The response body of a read → its ETag, so a cache hit (the same body text) costs one map lookup.

@@ -5,21 +5,12 @@ import type { User } from '#auth-utils'
 import type { CockpitSingleton } from '../../shared/utils/cockpit-singleton'
 import { getCockpitWriteKey, useCockpitClient } from '../cockpit/cockpit'
 import { getCachedCockpitRead, invalidateCockpitModelCache } from '../cache/cockpit-cache'
-import { cockpitErrorToH3, isCockpitError } from '../cockpit/cockpit-errors'
+import { withCockpitErrors } from '../cockpit/cockpit-errors'
 import { getGatewayClientIp } from '../client-address/client-ip'
 import { toGatewayIssues } from '../guards/gateway-body'
 import { useGatewayConfig } from '../config/gateway-config'
 import { requireRateLimit } from '../rate-limit/gateway-rate-limit'
 import { getGatewaySession, requireGatewaySession } from '../session/gateway-session'
-
-async function upstream<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call
-  }
-  catch (error) {
-    throw isCockpitError(error) ? cockpitErrorToH3(error) : error
-  }
-}
 
 function forbidden(): never {
   throw createError({ statusCode: 403, statusMessage: 'Forbidden', data: { code: 'FORBIDDEN' } })
@@ -57,7 +48,7 @@ export async function serveCockpitSingleton(event: H3Event, singleton: CockpitSi
   const user = await requireReadAccess(event, singleton)
   const config = useGatewayConfig(event)
   await requireRateLimit(event, 'read', user ? `user:${user.id}` : getGatewayClientIp(event, config.trustProxy))
-  const read = async () => JSON.stringify(toPublicValue(singleton, await upstream(useCockpitClient(event).getSingleton(singleton.name, { key: config.cockpit.readKey }))))
+  const read = async () => JSON.stringify(toPublicValue(singleton, await withCockpitErrors(useCockpitClient(event).getSingleton(singleton.name, { key: config.cockpit.readKey }))))
   setResponseHeader(event, 'content-type', 'application/json')
   if (singleton.read !== 'public') {
     setResponseHeader(event, 'cache-control', 'private, no-store')
@@ -93,7 +84,7 @@ export async function updateCockpitSingleton(event: H3Event, singleton: CockpitS
   if (config.cockpit.version === 1) throw createError({ statusCode: 501, statusMessage: 'Not supported by this Cockpit version', data: { code: 'NOT_SUPPORTED' } })
   const data = validateUpdate(singleton, body)
   await requireRateLimit(event, 'write', `user:${user.id}`)
-  const stored = await upstream(useCockpitClient(event).updateSingleton(singleton.name, data, { key: getCockpitWriteKey(config, user.role), readKey: config.cockpit.readKey }))
+  const stored = await withCockpitErrors(useCockpitClient(event).updateSingleton(singleton.name, data, { key: getCockpitWriteKey(config, user.role), readKey: config.cockpit.readKey }))
   await invalidateCockpitModelCache(singleton.name)
   return toPublicValue(singleton, stored)
 }

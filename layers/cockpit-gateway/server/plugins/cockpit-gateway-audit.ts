@@ -18,6 +18,8 @@ function routeOf(event: H3Event): AuditRoute {
   const pathname = getGatewayPathname(event)
   const { prefix, authPrefix } = getGatewayRoutePrefixes()
   if (pathname.startsWith(authPrefix)) return { area: 'auth', rest: pathname.slice(authPrefix.length) }
+  // nuxt-auth-utils' session route, which the layer answers: its DELETE is a logout.
+  if (pathname === '/api/_auth/session') return { area: 'auth', rest: event.method === 'DELETE' ? '/logout' : '/session' }
   return { area: 'content', rest: pathname.startsWith(prefix) ? pathname.slice(prefix.length) : pathname }
 }
 

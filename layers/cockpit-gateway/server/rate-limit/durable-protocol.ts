@@ -1,17 +1,15 @@
 import type { BackoffPolicy, BackoffResult } from './backoff'
+import type { GcraMode } from './gcra'
 import type { RateLimitPolicy, RateLimitResult } from './rate-limit'
 
 // What a worker asks the gateway's Durable Object (one JSON POST per call) and what it answers. Only the
 // worker's own code reaches the object (through its binding, never from the internet), but its answers are
 // still checked before use: a malformed one is a store failure, not a decision.
 
-/** The limiter's three modes, as `consumeRateLimit`, `peekRateLimit` and `refundRateLimit` (and the backoff twins). */
-export type DurableLimiterMode = 'consume' | 'peek' | 'refund'
-
 /** One call to a Durable Object of the gateway's state namespace. */
 export type DurableStateRequest
-  = | { op: 'gcra', key: string, mode: DurableLimiterMode, policy: RateLimitPolicy, cost: number, now?: number }
-    | { op: 'backoff', key: string, mode: DurableLimiterMode, policy: BackoffPolicy, now?: number }
+  = | { op: 'gcra', key: string, mode: GcraMode, policy: RateLimitPolicy, cost: number, now?: number }
+    | { op: 'backoff', key: string, mode: GcraMode, policy: BackoffPolicy, now?: number }
     | { op: 'get', key: string }
     | { op: 'set', key: string, value: string }
     | { op: 'remove', key: string }

@@ -27,7 +27,7 @@ export interface GcraStep {
 }
 
 /** The entry's outstanding ticks at `now`, in the current policy's units. */
-export function drainedDebt(entry: GcraEntry | null, now: number, limit: number, windowMs: number): number {
+function drainedDebt(entry: GcraEntry | null, now: number, limit: number, windowMs: number): number {
   if (!entry) return 0
   let stored = entry.debt
   if (entry.limit !== limit) stored = Math.min(Math.ceil(stored / entry.limit), windowMs) * limit

@@ -86,7 +86,7 @@ function getScriptSha(script: string): Promise<string> {
 }
 
 /** Whether the driver is unstorage's `redis` driver, with an ioredis client to run scripts on. */
-export function isRedisDriver(driver: Driver): boolean {
+export function isRedisDriver(driver: Driver): driver is Driver & { getInstance: () => unknown } {
   return driver?.name === 'redis' && typeof driver.getInstance === 'function'
 }
 

@@ -4,7 +4,8 @@ import { useStorage } from 'nitropack/runtime'
 import { getRedisEntryKey } from '../storage/redis-key'
 import { useGatewayStorage } from '../storage/gateway-storage'
 import { guardGatewayStoreCall } from '../storage/gateway-store-breaker'
-import { DURABLE_DRIVER_NAME } from '../rate-limit/durable-protocol'
+import { isDurableDriver } from '../rate-limit/durable-store'
+import { isRedisDriver } from '../rate-limit/redis-store'
 import type { DurableStateClient } from '../rate-limit/durable-protocol'
 
 // The state store's epoch: a random id kept in the `state` area with no TTL, created when missing.
@@ -53,7 +54,9 @@ async function createEpochOnce(): Promise<string> {
   const candidate = `e-${crypto.randomUUID()}`
   const mount = useStorage().getMount(`cockpit-gateway:state:${EPOCH_KEY}`)
   const driver = mount?.driver as Driver | undefined
-  if (driver?.name === 'redis' && typeof driver.getInstance === 'function' && mount.base === 'cockpit-gateway:state:') {
+  // Only when the epoch's key is the state area's own mount (not a sub-mount on another driver).
+  const ownMount = !!driver && mount.base === 'cockpit-gateway:state:'
+  if (ownMount && isRedisDriver(driver)) {
     // Instances racing after a loss must agree on one epoch, or each would end the others' new sessions.
     const redisKey = getRedisEntryKey(driver, EPOCH_KEY)
     const client = driver.getInstance() as RedisEpochClient
@@ -64,7 +67,7 @@ async function createEpochOnce(): Promise<string> {
       return current
     })
   }
-  if (driver?.name === DURABLE_DRIVER_NAME && typeof driver.getInstance === 'function' && mount.base === 'cockpit-gateway:state:') {
+  if (ownMount && isDurableDriver(driver)) {
     // The epoch's own Durable Object creates it once: isolates racing on first use agree on one.
     const client = driver.getInstance() as DurableStateClient
     return guardGatewayStoreCall('state', async () => {

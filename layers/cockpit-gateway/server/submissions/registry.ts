@@ -5,11 +5,18 @@ import { getCockpitModel } from '../content/cockpit-models'
 const registry = new Map<string, CockpitForm>()
 
 /**
- * Adds declared forms to the registry. A name registered twice with another declaration, or a form whose v2
- * model is also a declared (readable) model, is an error: submissions must never be readable through the gateway.
+ * Makes declared public forms reachable at `POST {prefix}/forms/:name` (and their token at
+ * `GET {prefix}/forms/:name/token`); call it from a Nitro plugin of your app. Registering a name twice with another
+ * declaration, or a form whose v2 model is also a declared (readable) model, is an error: submissions must never be
+ * readable through the gateway.
+ * @public
  * @param forms forms from `defineCockpitForm`
+ * @example
+ * // server/plugins/cockpit-forms.ts
+ * import { contact } from '#shared/contact'
+ * export default defineNitroPlugin(() => registerCockpitForms(contact))
  */
-export function addCockpitForms(forms: CockpitForm[]): void {
+export function registerCockpitForms(...forms: CockpitForm[]): void {
   for (const form of forms) {
     const existing = registry.get(form.name)
     if (existing && existing !== form) throw new Error(`Cockpit form ${form.name} is registered twice`)

@@ -2,7 +2,7 @@ import { createError } from 'h3'
 import type { H3Event } from 'h3'
 import type { CockpitForm } from '../../shared/utils/cockpit-form'
 import { useCockpitClient, useCockpitHttp } from '../cockpit/cockpit'
-import { CockpitError, cockpitErrorToH3, isCockpitError } from '../cockpit/cockpit-errors'
+import { CockpitError, withCockpitErrors } from '../cockpit/cockpit-errors'
 import { cockpitStatusError, parseCockpitJson } from '../cockpit/cockpit-response'
 import { encodeCockpitModel, isCockpitPlainObject, requireCockpitKey } from '../cockpit/cockpit-validate'
 import { useGatewayConfig } from '../config/gateway-config'
@@ -42,15 +42,9 @@ async function submitV1(event: H3Event, config: GatewayConfig, form: CockpitForm
  */
 export async function storeFormSubmission(event: H3Event, form: CockpitForm, data: FormSubmissionData): Promise<void> {
   const config = useGatewayConfig(event)
-  try {
-    if (!config.cockpit.submitKey) throw new CockpitError('MISSING_KEY')
-    if (config.cockpit.version === 2) await useCockpitClient(event).create(form.model, { ...data, _state: 1 }, { key: config.cockpit.submitKey })
-    else await submitV1(event, config, form, data)
-  }
-  catch (error) {
-    if (isCockpitError(error)) throw cockpitErrorToH3(error)
-    throw error
-  }
+  // The key was checked before anything else (`requireFormSubmitKey`).
+  if (config.cockpit.version === 2) await withCockpitErrors(useCockpitClient(event).create(form.model, { ...data, _state: 1 }, { key: config.cockpit.submitKey }))
+  else await withCockpitErrors(submitV1(event, config, form, data))
 }
 
 /**
