@@ -4,19 +4,7 @@ import { getCockpitModel, listCockpitModelNames } from './cockpit-models'
 import { invalidateCockpitModelCache } from '../cache/cockpit-cache'
 import { useGatewayConfig } from '../config/gateway-config'
 import { getCockpitSingleton, listCockpitSingletonNames } from './singleton-registry'
-
-/**
- * Constant-time string comparison (no early exit on the first differing byte).
- * @param a one string
- * @param b the other
- */
-export function timingSafeEqualStrings(a: string, b: string): boolean {
-  const left = new TextEncoder().encode(a)
-  const right = new TextEncoder().encode(b)
-  let diff = left.length ^ right.length
-  for (let i = 0; i < Math.max(left.length, right.length); i++) diff |= (left[i] ?? 0) ^ (right[i] ?? 0)
-  return diff === 0
-}
+import { timingSafeEqualStrings } from '../session/session-mac'
 
 /**
  * Checks the webhook's shared secret (`X-Cockpit-Gateway-Secret` header or `Authorization: Bearer`),

@@ -1,6 +1,7 @@
 import { getCookie, setCookie } from 'h3'
 import type { H3Event } from 'h3'
 import { useRuntimeConfig } from 'nitropack/runtime'
+import { timingSafeEqualStrings, toBase64Url } from '../session/session-mac'
 
 // OWASP's "device cookies": a client that once logged in to an account holds a signed cookie naming that
 // account, and its later attempts on the account are judged by a bucket of their own. An attacker's failures
@@ -42,12 +43,6 @@ function signingKey(event: H3Event): Promise<CryptoKey> {
   return key
 }
 
-function toBase64Url(bytes: Uint8Array): string {
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
 async function sign(event: H3Event, id: string, account: string): Promise<string> {
   const mac = await crypto.subtle.sign('HMAC', await signingKey(event), new TextEncoder().encode(`${id}\n${account}`))
   // 128 bits are plenty for a tag nobody sees verified.
@@ -62,13 +57,6 @@ function readEntries(event: H3Event): { id: string, signature: string }[] {
   }).filter(entry => NONCE.test(entry.id) && SIGNATURE.test(entry.signature)).slice(0, MAX_ENTRIES)
 }
 
-function sameString(a: string, b: string): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
-  return diff === 0
-}
-
 /**
  * The device entry of the request's device cookie that was issued for `account`, or `null`.
  * @param event the login request
@@ -76,7 +64,7 @@ function sameString(a: string, b: string): boolean {
  */
 export async function getLoginDevice(event: H3Event, account: string): Promise<LoginDevice | null> {
   for (const entry of readEntries(event)) {
-    if (sameString(entry.signature, await sign(event, entry.id, account))) return { id: entry.id }
+    if (timingSafeEqualStrings(entry.signature, await sign(event, entry.id, account))) return { id: entry.id }
   }
   return null
 }

@@ -1,37 +1,13 @@
 import { createError, setResponseHeader } from 'h3'
 import type { H3Event } from 'h3'
-import { useGatewayConfig, useGatewayRuntimeConfig } from '../config/gateway-config'
+import { useGatewayConfig } from '../config/gateway-config'
+import { signWithSessionPassword, timingSafeEqualStrings, toBase64Url } from '../session/session-mac'
 
 // Domain separation: the session password also seals cookies and keys the session form token; a form
 // submission token must never verify as either of them (or for another form).
 const TOKEN_CONTEXT = 'cockpit-gateway:submission-token:v1:'
-const encoder = new TextEncoder()
-let hmac: { password: string, key: Promise<CryptoKey> } | undefined
-
-function getHmacKey(password: string): Promise<CryptoKey> {
-  // One password per process in practice: imported once, not per request.
-  if (hmac?.password !== password) hmac = { password, key: crypto.subtle.importKey('raw', encoder.encode(password), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) }
-  return hmac.key
-}
-
-function toBase64Url(bytes: ArrayBuffer | Uint8Array): string {
-  let binary = ''
-  for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
-async function sign(event: H3Event, form: string, issuedAt: string, nonce: string): Promise<string> {
-  const password = useGatewayRuntimeConfig(event).session.password as string
-  const mac = await crypto.subtle.sign('HMAC', await getHmacKey(password), encoder.encode(`${TOKEN_CONTEXT}${form}.${issuedAt}.${nonce}`))
-  return toBase64Url(mac)
-}
-
-/** Compares without an early exit, so the time taken says nothing about how much of a guess was right. */
-function equalStrings(a: string, b: string): boolean {
-  if (a.length !== b.length) return false
-  let difference = 0
-  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i)
-  return difference === 0
+function sign(event: H3Event, form: string, issuedAt: string, nonce: string): Promise<string> {
+  return signWithSessionPassword(event, `${TOKEN_CONTEXT}${form}.${issuedAt}.${nonce}`)
 }
 
 /** A token as the page receives it. */
@@ -78,7 +54,7 @@ function refuse(statusCode: number, statusMessage: string, code: string, retryAf
 export async function requireFormSubmissionToken(event: H3Event, form: string, token: unknown): Promise<void> {
   const parts = typeof token === 'string' && token.length <= 128 ? token.split('.') : []
   const [issuedAt = '', nonce = '', mac = ''] = parts
-  if (parts.length !== 3 || !/^[0-9a-z]{1,11}$/.test(issuedAt) || !/^[\w-]{16}$/.test(nonce) || !equalStrings(mac, await sign(event, form, issuedAt, nonce))) {
+  if (parts.length !== 3 || !/^[0-9a-z]{1,11}$/.test(issuedAt) || !/^[\w-]{16}$/.test(nonce) || !timingSafeEqualStrings(mac, await sign(event, form, issuedAt, nonce))) {
     refuse(403, 'Form token invalid', 'FORM_TOKEN_INVALID')
   }
   const { forms } = useGatewayConfig(event)
