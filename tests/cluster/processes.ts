@@ -8,7 +8,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TestRedis } from '../support/test-redis'
-import { terminate } from '../support/wait'
+import { eventually, terminate } from '../support/wait'
 import { nginxMainConfig } from './nginx-config'
 
 export { eventually, sleep } from '../support/wait'

@@ -67,7 +67,7 @@ describe('state loss: a store that comes back empty revives no revoked session',
     await fresh.login('editor', 'editor-pass-123')
     expect(await sessionRole(fresh)).toBe('editor')
     expect(await sessionRole(fresh)).toBe('editor')
-    const afterFlush = copyOf(fresh, exchanges)
+    const afterFlush = fresh.copy()
 
     // A real restart of the non-persistent Redis under the running gateway.
     await redis.stop()
@@ -153,7 +153,7 @@ describe('two instances sharing Redis: a session newer than an instance\'s cache
     expect(await sessionRole(onB(third))).toBe('editor')
     // And the session from before the loss is ended on both.
     expect(await eventually(async () => (await sessionRole(onB(second))) === undefined, 5000)).toBe(true)
-    expect(await sessionRole(copyOf(second, exchanges))).toBeUndefined()
+    expect(await sessionRole(second.copy())).toBeUndefined()
   })
 })
 

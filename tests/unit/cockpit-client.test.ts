@@ -38,7 +38,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 // Both transports: `node:http` (what Node.js uses by default) and fetch (every other runtime).
-const CASES = [2, 1].flatMap(version => (['node', 'fetch'] as const).map(transport => [version, transport] as const))
+const CASES = ([2, 1] as const).flatMap(version => (['node', 'fetch'] as const).map(transport => [version, transport] as const))
 
 describe.each(CASES)('Cockpit v%i client (%s transport) against the emulator', (version, transport) => {
   const seed = SEED[version]
