@@ -47,8 +47,12 @@ export default defineNuxtConfig({
     cockpitGateway: {
       /** Extra allowed origins for state-changing requests, comma-separated (`NUXT_COCKPIT_GATEWAY_SITE_ORIGINS`); the request's own origin is always allowed. */
       siteOrigins: '',
-      /** `false` | hop count | CIDR list | `cf-connecting-ip` | `x-real-ip` | `x-nf-client-connection-ip` (`NUXT_COCKPIT_GATEWAY_TRUST_PROXY`). */
-      trustProxy: false as boolean | number | string | string[],
+      /**
+       * `false` | hop count | CIDR list | `cf-connecting-ip` | `x-real-ip` | `x-nf-client-connection-ip` (`NUXT_COCKPIT_GATEWAY_TRUST_PROXY`).
+       * Typed by its default: Nuxt 4.6 checks every config's `runtimeConfig` against the type it generates
+       * from the merged defaults, so a wider type here fails `nuxt typecheck`; the server parses whatever is set.
+       */
+      trustProxy: false,
       /** Redis URL for rate limits, cache and session state across instances (`NUXT_COCKPIT_GATEWAY_REDIS_URL`). */
       redisUrl: '',
       /** Cloudflare (`cloudflare_module`) only: name of the worker's Durable Object binding to the layer's `CockpitGatewayState` class; when set, rate limits and session state (`rate-limit`, `state`) move to it, exact and immediate across isolates (`NUXT_COCKPIT_GATEWAY_DURABLE_OBJECT_BINDING`). Empty: per-isolate limits, `state` where `nitro.storage` mounts it. */
@@ -75,7 +79,7 @@ export default defineNuxtConfig({
         /** Cockpit role (v2) or group (v1) → gateway role, JSON (`NUXT_COCKPIT_GATEWAY_AUTH_ROLE_MAP`). Unlisted → `guest`. */
         roleMap: { admin: 'admin', editor: 'editor' } as Record<string, string>,
         /** `local` provider users, JSON `[{"username","name","role","passwordHash"}]` (`NUXT_COCKPIT_GATEWAY_AUTH_LOCAL_USERS`). */
-        localUsers: '' as string | unknown[],
+        localUsers: '',
         /** OIDC claim holding the role (`NUXT_COCKPIT_GATEWAY_AUTH_OIDC_ROLE_CLAIM`). */
         oidcRoleClaim: 'role',
         /** Minimum duration of a failed login in ms, so unknown user and wrong password take alike. */
