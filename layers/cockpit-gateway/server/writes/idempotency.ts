@@ -97,7 +97,9 @@ const running = new Map<string, Promise<unknown>>()
 const finished = new LRUCache<string, Exclude<IdempotencyRecord, { state: 'running' }>>({
   max: 10_000,
   maxSize: 8 * 1024 * 1024,
-  sizeCalculation: record => 256 + (record.state === 'done' ? record.body?.length ?? 0 : 0),
+  // What a record costs in V8, roughly: the key, the fingerprint, the ETag and the object around them, and
+  // the body at two bytes a character (a text outside Latin-1 is stored so).
+  sizeCalculation: record => 512 + (record.state === 'done' ? 2 * (record.body?.length ?? 0) : 0),
 })
 
 function getFinished(key: string, now: number): IdempotencyRecord | undefined {

@@ -67,7 +67,9 @@ export function runSerialised<T>(key: string, task: () => Promise<T>): Promise<T
  */
 export async function sha256Hex(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
-  let hex = ''
-  for (const byte of digest) hex += byte.toString(16).padStart(2, '0')
-  return hex
+  // join, not `+=`: these strings are kept as keys of bounded in-memory records, and `+=` would keep a
+  // tree of 63 string pieces (about 1.6 KB) per 64-character key where join makes one flat string.
+  return Array.from(digest, byte => HEX_BYTES[byte]).join('')
 }
+
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
