@@ -123,6 +123,9 @@ describe('npm run bench:soak (smoke)', () => {
       SOAK_FAULT_EVERY: '3',
       SOAK_FAULT_FOR: '1',
       SOAK_CONCURRENCY: '4',
+      SOAK_FILL_SESSIONS: '20',
+      SOAK_FILL_WRITES: '30',
+      SOAK_RSS_WINDOW: '3',
       BENCH_RESULTS: results,
     }, tmp, 'bench/soak.ts')
     // 1 is allowed: a seconds-long run says nothing about memory growth, only that it was measured.
@@ -130,7 +133,8 @@ describe('npm run bench:soak (smoke)', () => {
     const text = readFileSync(results, 'utf8')
     expect(text).toMatch(/^## \d{4}-\d\d-\d\d \d\d:\d\d UTC · soak \(issue 13\)$/m)
     expect(text).toMatch(/^- [\d,]+ requests, [1-9]\d* faults, gateway CPU \d+ µs\/request$/m)
-    expect(text).toMatch(/^- RSS after the warm-up [\d.]+ MB, at the end [\d.]+ MB \(peak [\d.]+ MB\) → ratio [\d.]+ \(target ≤ 1\.10\): (pass|FAIL)$/m)
+    expect(text).toMatch(/^- fill before the timed run: 20 logins and 30 creates in \d+ s, RSS [\d.]+ MB → [\d.]+ MB$/m)
+    expect(text).toMatch(/^- RSS \(median of 3 s\) after the warm-up [\d.]+ MB, at the end [\d.]+ MB \(peak [\d.]+ MB\) → ratio [\d.]+ \(target ≤ 1\.10\): (pass|FAIL)$/m)
     expect(text).toContain('- unexpected answers: 0 (target 0): pass')
     for (const operation of ['public list', 'guest list', 'editor list', 'public item', 'login', 'create']) {
       expect(text, operation).toMatch(new RegExp(`^\\| ${operation} \\| .*\\b(200|201): [\\d,]+.* \\| 0 \\|$`, 'm'))
