@@ -1,12 +1,14 @@
 import { z } from 'zod'
+import { COCKPIT_NAME_PATTERN } from './cockpit-name'
 
-const segment = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Letters, digits, _ and - only (1 to 64)')
+/** A route param or body field holding a Cockpit name ({@link COCKPIT_NAME_PATTERN}). */
+export const cockpitNameSchema = z.string().regex(COCKPIT_NAME_PATTERN, 'Letters, digits, _ and - only (1 to 64)')
 
 /** Route params of `items/:model`. */
-export const modelParamsSchema = z.object({ model: segment })
+export const modelParamsSchema = z.object({ model: cockpitNameSchema })
 
 /** Route params of `items/:model/:id`. */
-export const itemParamsSchema = z.object({ model: segment, id: segment })
+export const itemParamsSchema = z.object({ model: cockpitNameSchema, id: cockpitNameSchema })
 
 /** Parsed `items/:model` params. */
 export type ModelParams = z.infer<typeof modelParamsSchema>
@@ -15,7 +17,7 @@ export type ModelParams = z.infer<typeof modelParamsSchema>
 export type ItemParams = z.infer<typeof itemParamsSchema>
 
 /** Route params of `singletons/:name`. */
-export const singletonParamsSchema = z.object({ name: segment })
+export const singletonParamsSchema = z.object({ name: cockpitNameSchema })
 
 /** Parsed `singletons/:name` params. */
 export type SingletonParams = z.infer<typeof singletonParamsSchema>

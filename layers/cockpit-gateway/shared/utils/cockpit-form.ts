@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { COCKPIT_NAME_PATTERN } from '../internal/cockpit-name'
 
 /** Options of a public form, declared once in the app's own code. */
 export interface CockpitFormOptions<S extends z.ZodObject = z.ZodObject> {
@@ -30,8 +31,6 @@ export interface CockpitForm<S extends z.ZodObject = z.ZodObject> {
 /** What a visitor sends for a declared form. */
 export type CockpitFormData<F> = F extends CockpitForm<infer S> ? z.input<S> : never
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/
-
 /**
  * Declares a public form (an anonymous visitor's message, e.g. a contact form) that the gateway accepts at
  * `POST {prefix}/forms/:name` and stores in Cockpit. Use the same object on the server
@@ -45,11 +44,11 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/
  * })
  */
 export function defineCockpitForm<S extends z.ZodObject>(name: string, options: CockpitFormOptions<S>): CockpitForm<S> {
-  if (!NAME.test(name)) throw new Error(`Invalid form name: ${JSON.stringify(name)}`)
+  if (!COCKPIT_NAME_PATTERN.test(name)) throw new Error(`Invalid form name: ${JSON.stringify(name)}`)
   const model = options.model ?? name
   const form = options.form ?? name
   for (const target of [model, form]) {
-    if (!NAME.test(target)) throw new Error(`Form ${name}: invalid Cockpit name ${JSON.stringify(target)}`)
+    if (!COCKPIT_NAME_PATTERN.test(target)) throw new Error(`Form ${name}: invalid Cockpit name ${JSON.stringify(target)}`)
   }
   const honeypot = options.honeypot ?? 'website'
   if (!/^[A-Za-z][\w-]{0,63}$/.test(honeypot)) throw new Error(`Form ${name}: invalid honeypot field name ${JSON.stringify(honeypot)}`)

@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { COCKPIT_NAME_PATTERN } from '../internal/cockpit-name'
 
 /**
  * Who may read a model: everyone, any logged-in user, or these gateway roles.
@@ -83,7 +84,7 @@ export type CockpitModelItem<M> = M extends CockpitModel<infer S> ? z.infer<S> &
  * @public
  */
 export function defineCockpitModel<S extends z.ZodObject>(name: string, options: CockpitModelOptions<S>): CockpitModel<S> {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new Error(`Invalid Cockpit model name: ${JSON.stringify(name)}`)
+  if (!COCKPIT_NAME_PATTERN.test(name)) throw new Error(`Invalid Cockpit model name: ${JSON.stringify(name)}`)
   const fields = Object.keys(options.schema.shape)
   const systemFields = fields.filter(field => field.startsWith('_'))
   if (systemFields.length) throw new Error(`Model ${name}: system fields cannot be in the schema (${systemFields.join(', ')})`)

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import type { CockpitReadAccess, CockpitWriteAccess } from './cockpit-model'
+import { COCKPIT_NAME_PATTERN } from '../internal/cockpit-name'
 
 /** The policy of one singleton (site-wide settings and the like), declared once in the app's own code. */
 export interface CockpitSingletonOptions<S extends z.ZodObject = z.ZodObject> {
@@ -36,7 +37,7 @@ export type CockpitSingletonValue<T> = T extends CockpitSingleton<infer S> ? { [
  * })
  */
 export function defineCockpitSingleton<S extends z.ZodObject>(name: string, options: CockpitSingletonOptions<S>): CockpitSingleton<S> {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new Error(`Invalid Cockpit singleton name: ${JSON.stringify(name)}`)
+  if (!COCKPIT_NAME_PATTERN.test(name)) throw new Error(`Invalid Cockpit singleton name: ${JSON.stringify(name)}`)
   const systemFields = Object.keys(options.schema.shape).filter(field => field.startsWith('_'))
   if (systemFields.length) throw new Error(`Singleton ${name}: system fields cannot be in the schema (${systemFields.join(', ')})`)
   return {
