@@ -14,7 +14,7 @@ import { sleep } from '../support/wait'
 const LIST = '/api/cockpit/items/posts'
 
 /** The codes each fault may answer with: 503 for no usable connection, 504 for no answer in time. */
-const EXPECTED: Record<Exclude<FaultMode, 'pass'>, string[]> = {
+const EXPECTED: Record<Exclude<FaultMode, 'pass' | 'down'>, string[]> = {
   refuse: ['UPSTREAM_UNAVAILABLE'],
   stall: ['UPSTREAM_TIMEOUT'],
   reset: ['UPSTREAM_UNAVAILABLE'],
@@ -92,6 +92,47 @@ describe.each([2, 1] as const)('Cockpit v%i behind a faulty network', (version) 
     expect((await editor.request(LIST, { json: { title: `after ${mode}`, published: false } })).status).toBe(201)
     await new TestBrowser(gateway, exchanges).login('editor', 'editor-pass-123')
     expect((await anon.request('/api/cockpit/health/live')).status).toBe(200)
+  })
+
+  it('a create whose connection was refused gives its Idempotency-Key back; one cut after it was sent keeps it', async () => {
+    const editor = new TestBrowser(gateway, exchanges)
+    await editor.login('editor', 'editor-pass-123')
+    const creates = () => emulator.requests.filter(request => request.method === 'POST' && request.body?.includes('key given back')).length
+    const create = (key: string) => editor.request(LIST, { json: { title: `key given back v${version}`, published: false }, headers: { 'idempotency-key': key } })
+
+    const refusedKey = `refused-${version}-${Date.now()}`
+    await proxy.setMode('down')
+    try {
+      const refused = await create(refusedKey)
+      expect(refused.status, refused.text).toBe(503)
+      expect(refused.json().data.code).toBe('UPSTREAM_UNAVAILABLE')
+    }
+    finally {
+      await proxy.setMode('pass')
+    }
+    expect(creates()).toBe(0)
+    const retried = await create(refusedKey)
+    expect(retried.status, retried.text).toBe(201)
+    expect(retried.headers.get('idempotent-replayed')).toBeNull()
+    const replayed = await create(refusedKey)
+    expect(replayed.status).toBe(201)
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true')
+    expect(creates()).toBe(1)
+
+    // Reset after the request went out: Cockpit may have stored it, so the key stays spent.
+    const cutKey = `cut-${version}-${Date.now()}`
+    await proxy.setMode('reset')
+    try {
+      expect((await create(cutKey)).status).toBe(503)
+    }
+    finally {
+      await proxy.setMode('pass')
+    }
+    expect(creates()).toBe(2)
+    const unknown = await create(cutKey)
+    expect(unknown.status, unknown.text).toBe(409)
+    expect(unknown.json().data.code).toBe('IDEMPOTENCY_OUTCOME_UNKNOWN')
+    expect(creates()).toBe(2)
   })
 
   it('no crash, no unhandled rejection, no stack and no leak in any answer or log line', () => {

@@ -4,19 +4,23 @@ import type { AddressInfo, Server, Socket } from 'node:net'
 /**
  * What the proxy does to the next exchange:
  * - `pass`: a plain TCP relay;
- * - `refuse`: closes each connection as it opens;
+ * - `down`: stops listening, so a connect is refused (`ECONNREFUSED`: nothing is sent);
+ * - `refuse`: accepts each connection and closes it at once (what was written may have been read);
  * - `stall`: takes the request and never answers;
  * - `reset`: relays the first `resetAfter` bytes of the answer (the status line and part of the body), then resets;
  * - `garbage`: answers with bytes that are not HTTP;
  * - `drip`: relays the answer one byte every `dripMs` ms.
  */
-export type FaultMode = 'pass' | 'refuse' | 'stall' | 'reset' | 'garbage' | 'drip'
+export type FaultMode = 'pass' | 'down' | 'refuse' | 'stall' | 'reset' | 'garbage' | 'drip'
 
 /** A TCP fault proxy in front of one upstream, on 127.0.0.1. */
 export interface FaultProxy {
   url: string
-  /** Switches the mode; connections already open are cut, as a network fault would. */
-  setMode: (mode: FaultMode) => void
+  /**
+   * Switches the mode; connections already open are cut, as a network fault would. Resolves once the port
+   * listens again or, for `down`, no longer does.
+   */
+  setMode: (mode: FaultMode) => Promise<void>
   close: () => Promise<void>
 }
 
@@ -85,14 +89,18 @@ export async function startFaultProxy(upstream: string, options: { resetAfter?: 
   const port = (server.address() as AddressInfo).port
   return {
     url: `http://127.0.0.1:${port}`,
-    setMode(next) {
+    async setMode(next) {
+      const wasDown = mode === 'down'
       mode = next
       for (const socket of open) socket.destroy()
+      if (next === 'down' && !wasDown) await new Promise(resolve => server.close(resolve))
+      // The same port again: the gateway under test keeps its configured URL.
+      if (next !== 'down' && wasDown) await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve))
     },
     async close() {
       for (const timer of timers) clearInterval(timer)
       for (const socket of open) socket.destroy()
-      await new Promise(resolve => server.close(resolve))
+      if (mode !== 'down') await new Promise(resolve => server.close(resolve))
     },
   }
 }

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmulator } from '../../emulator/index'
 import { createCockpitClient } from '../../layers/cockpit-gateway/server/cockpit/cockpit-client'
@@ -298,6 +300,22 @@ describe.each(CASES)('Cockpit v%i client (%s transport) against the emulator', (
       expect(await codeOf(c.list('posts', {}, full))).toBe('UPSTREAM_UNAVAILABLE')
       expect(await codeOf(c.create('posts', { title: 'x' }, full))).toBe('UPSTREAM_UNAVAILABLE')
       expect(await codeOf(c.authenticate('editor', 'editor-pass-123'))).toBe('UPSTREAM_UNAVAILABLE')
+    })
+
+    it('a refused connection is marked as not sent; a connection cut after the request went out is not', async () => {
+      const notSent = async (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: CockpitError) => `${error.code} notSent=${error.notSent === true}`)
+      const closedPort = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as AddressInfo
+          probe.close(() => resolve(port))
+        })
+      })
+      const refused = client({ url: `http://127.0.0.1:${closedPort}` })
+      expect(await notSent(refused.create('posts', { title: 'never sent' }, full))).toBe('UPSTREAM_UNAVAILABLE notSent=true')
+      // A read is retried once: both attempts were refused, so neither left.
+      expect(await notSent(refused.list('posts', {}, full))).toBe('UPSTREAM_UNAVAILABLE notSent=true')
+      emulator.setFault({ kind: 'down' })
+      expect(await notSent(client().create('posts', { title: 'cut' }, full))).toBe('UPSTREAM_UNAVAILABLE notSent=false')
     })
 
     it('a read recovers when the retry succeeds', async () => {

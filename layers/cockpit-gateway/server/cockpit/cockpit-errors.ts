@@ -53,8 +53,10 @@ export class CockpitError extends Error {
   readonly upstreamStatus?: number
   /** When the gateway itself refused the call: seconds until a retry may work (`Retry-After`). */
   readonly retryAfter?: number
+  /** The call never left: the connection to Cockpit was refused, so no request byte was sent. */
+  readonly notSent?: boolean
 
-  constructor(code: CockpitErrorCode, upstreamStatus?: number, retryAfter?: number) {
+  constructor(code: CockpitErrorCode, upstreamStatus?: number, retryAfter?: number, notSent?: boolean) {
     const [statusCode, message] = STATUS_BY_CODE[code]
     super(message)
     this.name = 'CockpitError'
@@ -62,6 +64,7 @@ export class CockpitError extends Error {
     this.statusCode = statusCode
     this.upstreamStatus = upstreamStatus
     this.retryAfter = retryAfter
+    if (notSent) this.notSent = true
   }
 }
 
@@ -81,7 +84,32 @@ export function isCockpitError(error: unknown): error is CockpitError {
  */
 export function cockpitErrorToH3(error: CockpitError): H3Error {
   const data = error.retryAfter === undefined ? { code: error.code } : { code: error.code, retryAfter: error.retryAfter }
-  return createError({ statusCode: error.statusCode, statusMessage: error.message, data })
+  const answer = createError({ statusCode: error.statusCode, statusMessage: error.message, data })
+  // A symbol, not a field of `data`: it decides whether an idempotency key is given back, and is no client's business.
+  if (error.notSent) Object.defineProperty(answer, NOT_SENT, { value: true })
+  return answer
+}
+
+const NOT_SENT = Symbol('cockpit call not sent')
+
+/**
+ * Whether a failed write's error says its Cockpit call never left (the connection was refused), so that
+ * nothing can have been stored: a {@link CockpitError} with `notSent`, or the answer {@link cockpitErrorToH3}
+ * made of one.
+ * @param error any thrown value
+ */
+export function isCockpitCallNotSent(error: unknown): boolean {
+  return isCockpitError(error) ? error.notSent === true : typeof error === 'object' && error !== null && NOT_SENT in error
+}
+
+/**
+ * Whether a transport's failure is a refused connection: nothing was sent. Node's `ECONNREFUSED` comes
+ * only from a connect, never from a reused keep-alive socket, and neither transport resends a request.
+ * @param error what the transport rejected with (fetch puts Node's error in `cause`)
+ */
+export function isConnectionRefused(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code
+  return code === 'ECONNREFUSED'
 }
 
 /**

@@ -2,7 +2,7 @@ import { createNodeCockpitTransport } from './node-transport'
 import type { CockpitTransport, CockpitTransportResponse } from './node-transport'
 import { createUpstreamGuard } from './upstream-guard'
 import type { UpstreamOutcome } from './upstream-guard'
-import { CockpitError } from './cockpit-errors'
+import { CockpitError, isCockpitCallNotSent, isConnectionRefused } from './cockpit-errors'
 import type { CockpitClientHooks, CockpitClientOptions } from './cockpit-types'
 
 /** Per-call timeout when the options give none, in ms. */
@@ -143,7 +143,7 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
         if (error instanceof CockpitError) status ??= error.upstreamStatus
         if (timedOut) throw new CockpitError('UPSTREAM_TIMEOUT', status)
         if (error instanceof CockpitError) throw error
-        throw new CockpitError('UPSTREAM_UNAVAILABLE', status)
+        throw new CockpitError('UPSTREAM_UNAVAILABLE', status, undefined, isConnectionRefused(error))
       }
       finally {
         clearTimeout(timer)
@@ -200,6 +200,10 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
           first = { error }
           await sleep(cockpitJitter(retryDelay))
           continue
+        }
+        // Only a call none of whose attempts left is "not sent".
+        if (first && error instanceof CockpitError && error.notSent && !isCockpitCallNotSent('error' in first ? first.error : undefined)) {
+          throw new CockpitError(error.code, error.upstreamStatus, error.retryAfter)
         }
         throw error
       }

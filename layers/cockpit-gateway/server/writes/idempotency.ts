@@ -5,6 +5,7 @@ import { useGatewayConfig } from '../config/gateway-config'
 import { useGatewayStorage } from '../storage/gateway-storage'
 import { toCanonicalJson } from '../content/item-etag'
 import type { IdempotencyKey } from './idempotency-key'
+import { isCockpitCallNotSent } from '../cockpit/cockpit-errors'
 import { getItemLockTtl } from './item-lock'
 import { callStateRedis, getStateRedisKey, runSerialised, sha256Hex, stateStoreUnavailable } from './state-store'
 
@@ -182,7 +183,9 @@ async function runClaimed(recordKey: string, scope: { fingerprint: string, creat
   catch (error) {
     const status = (error as { statusCode?: unknown }).statusCode
     const code = (error as { data?: { code?: unknown } }).data?.code
-    const knownNotWritten = (typeof status === 'number' && status < 500) || (typeof code === 'string' && KNOWN_NOT_WRITTEN.has(code))
+    // A refused connection counts too: the create's Cockpit call is the write's last one, so any call that
+    // never left means the item was not stored.
+    const knownNotWritten = (typeof status === 'number' && status < 500) || (typeof code === 'string' && KNOWN_NOT_WRITTEN.has(code)) || isCockpitCallNotSent(error)
     const next = knownNotWritten || !scope.create ? null : { state: 'unknown' as const, fingerprint: scope.fingerprint, expiresAt: Date.now() + ttl * 1000 }
     if (next) finished.set(recordKey, next)
     await putRecord(recordKey, next, ttl).catch(() => {})
