@@ -3,6 +3,7 @@
 // the ratios, not the absolute numbers). Run after a build: `npx tsx bench/session-cost.ts`.
 import { startGateway, TestBrowser } from '../tests/support/gateway-server'
 import type { RunningGateway } from '../tests/support/gateway-server'
+import { median } from '../tests/support/wait'
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000)
 const CONCURRENCY = 16
@@ -42,7 +43,6 @@ try {
     // Let time pass the refresh check so the eager server really reseals (lastSeenAt changes every ms).
     rows.resealEveryRequest!.push(await measure(eager, '/api/_auth/session', eagerCookie))
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
   const anonymous = median(rows.anonymous!)
   const loggedIn = median(rows.loggedIn!)
   const eagerRate = median(rows.resealEveryRequest!)

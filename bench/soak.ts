@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startFaultProxy } from '../tests/support/fault-proxy'
 import type { FaultMode } from '../tests/support/fault-proxy'
+import { median } from '../tests/support/wait'
 import { readKnob } from './lib/knobs'
 import { cleanUp, readCpuMicros, readRssBytes } from './lib/processes'
 import { prependSection } from './lib/report'
@@ -174,8 +175,8 @@ async function fillCaches(gateway: Server): Promise<void> {
 
 /** The median of the RSS samples taken from `from` to `to` (ms), or `NaN` without any. */
 function medianRss(samples: { at: number, bytes: number }[], from: number, to: number): number {
-  const values = samples.filter(sample => sample.at >= from && sample.at <= to).map(sample => sample.bytes).sort((a, b) => a - b)
-  return values.length ? values[Math.floor(values.length / 2)]! : Number.NaN
+  const values = samples.filter(sample => sample.at >= from && sample.at <= to).map(sample => sample.bytes)
+  return values.length ? median(values) : Number.NaN
 }
 
 async function main(): Promise<number> {

@@ -1,6 +1,7 @@
 // The benchmark's report: per-variant figures from the measured windows, the targets of issue 11, and the
 // Markdown section written at the top of bench/results.md (and printed).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { median } from '../../tests/support/wait'
 
 /** One measured window of one variant. */
 export interface WindowFigures {
@@ -60,13 +61,6 @@ export interface BenchReport {
   memory?: MemoryFigures
   /** Wall-clock seconds of the whole run. */
   wallSeconds: number
-}
-
-/** Median of a non-empty list. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
 /** Summary figures of a variant: medians of the rounds, CPU and upstream calls over all its requests. */

@@ -103,16 +103,6 @@ export function isCockpitCallNotSent(error: unknown): boolean {
 }
 
 /**
- * Whether a transport's failure is a refused connection: nothing was sent. Node's `ECONNREFUSED` comes
- * only from a connect, never from a reused keep-alive socket, and neither transport resends a request.
- * @param error what the transport rejected with (fetch puts Node's error in `cause`)
- */
-export function isConnectionRefused(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code
-  return code === 'ECONNREFUSED'
-}
-
-/**
  * Awaits a Cockpit call and turns a {@link CockpitError} into the gateway's answer ({@link cockpitErrorToH3});
  * anything else is rethrown as it is.
  * @param call the pending call

@@ -2,7 +2,7 @@ import { createNodeCockpitTransport } from './node-transport'
 import type { CockpitTransport, CockpitTransportResponse } from './node-transport'
 import { createUpstreamGuard } from './upstream-guard'
 import type { UpstreamOutcome } from './upstream-guard'
-import { CockpitError, isCockpitCallNotSent, isConnectionRefused } from './cockpit-errors'
+import { CockpitError } from './cockpit-errors'
 import type { CockpitClientHooks, CockpitClientOptions } from './cockpit-types'
 
 /** Per-call timeout when the options give none, in ms. */
@@ -179,7 +179,7 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
     }
     const attempts = request.retry ? 2 : 1
     // What the first attempt got: when the guard refuses the retry, that is still the truth for this call.
-    let first: { response: CockpitHttpResponse } | { error: unknown } | undefined
+    let first: { response: CockpitHttpResponse } | { error: CockpitError } | undefined
     for (let n = 1; ; n++) {
       try {
         const response = await attempt(request, url, body)
@@ -202,13 +202,23 @@ export function createCockpitHttp(options: CockpitClientOptions): CockpitHttp {
           continue
         }
         // Only a call none of whose attempts left is "not sent".
-        if (first && error instanceof CockpitError && error.notSent && !isCockpitCallNotSent('error' in first ? first.error : undefined)) {
+        if (first && error instanceof CockpitError && error.notSent && !('error' in first && first.error.notSent)) {
           throw new CockpitError(error.code, error.upstreamStatus, error.retryAfter)
         }
         throw error
       }
     }
   }
+}
+
+/**
+ * Whether a transport's failure is a refused connection: nothing was sent. Node's `ECONNREFUSED` comes
+ * only from a connect, never from a reused keep-alive socket, and neither transport resends a request.
+ * @param error what the transport rejected with (fetch puts Node's error in `cause`)
+ */
+function isConnectionRefused(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code
+  return code === 'ECONNREFUSED'
 }
 
 /** A gateway that answers is up, unless it says it can't reach or wait for Cockpit behind it. */

@@ -2,9 +2,6 @@ import { CockpitError } from './cockpit-errors'
 import type { CockpitListQuery } from './cockpit-types'
 import { COCKPIT_NAME_PATTERN } from '../../shared/internal/cockpit-name'
 
-/** What a model (v2) or collection (v1) name may look like before it becomes a path segment. */
-export const COCKPIT_MODEL_PATTERN = COCKPIT_NAME_PATTERN
-
 /** What an item id may look like before it becomes a path segment (Cockpit's own ids are 24 hex). */
 export const COCKPIT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
 
@@ -32,7 +29,7 @@ export function requireCockpitKey(key: unknown): string {
  * @throws CockpitError `INVALID_QUERY`, before any network call
  */
 export function encodeCockpitModel(model: unknown): string {
-  if (typeof model !== 'string' || !COCKPIT_MODEL_PATTERN.test(model)) throw new CockpitError('INVALID_QUERY')
+  if (typeof model !== 'string' || !COCKPIT_NAME_PATTERN.test(model)) throw new CockpitError('INVALID_QUERY')
   return encodeURIComponent(model)
 }
 
